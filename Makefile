@@ -1,0 +1,55 @@
+# beamrun: build the host tool, the guest init and the kernel; run tests.
+BUILD	?= build
+CC	?= gcc
+CFLAGS	?= -O2 -g
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-format-truncation
+HOST_LIBS = -ljson-c -larchive -lelf -lz
+
+HOST_SRC = $(wildcard host/*.c)
+INIT_SRC = $(wildcard init/*.c)
+
+BEAMRUN	= $(BUILD)/bin/beamrun
+INIT	= $(BUILD)/init/beamrun-init
+KERNEL	= $(BUILD)/kernel/bzImage
+
+.PHONY: all deps demo check unit boot bench format clean
+
+all: $(BEAMRUN) $(INIT) $(KERNEL)
+
+$(BEAMRUN): $(HOST_SRC) host/beamrun.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $(HOST_SRC) $(HOST_LIBS)
+
+# Static: the guest has no libc of its own besides beam's.
+$(INIT): $(INIT_SRC) init/init.h
+	@mkdir -p $(@D)
+	$(CC) -Os -s -static $(WARN) -o $@ $(INIT_SRC) -ljson-c
+
+# Rebuilt only when the fragment or the script changes (see the script).
+$(KERNEL): kernel/beamrun.config kernel/build.sh
+	sh kernel/build.sh $(BUILD)/kernel
+
+deps:
+	sh scripts/install-deps.sh
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh
+
+check: all
+	sh tests/run.sh
+
+unit: $(BEAMRUN) $(INIT)
+	sh tests/run.sh unit
+
+boot: all
+	sh tests/run.sh boot
+
+bench: all
+	sh bench/run.sh
+
+format:
+	clang-format -i host/*.c host/*.h init/*.c init/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD)/bin $(BUILD)/init $(BUILD)/tests $(BUILD)/examples

@@ -1,0 +1,650 @@
+/* beamrun: "bake": an Erlang application (or none) into a bootable image. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "beamrun.h"
+
+/* Mount points a user may use with -b; the root is read-only. */
+static const char *const bake_dirs[] = {
+	"proc", "sys", "dev", "tmp", "run", "etc", "data", "mnt", "srv",
+	"opt/erlang", "apps/erlang", "sbin", "otp", "app/ebin",
+};
+
+/* rumprun-bake configurations we accept, and what they mean here. */
+static const char *const bake_configs[] = {"hw_virtio", "hw_generic"};
+
+struct bake {
+	const char *src;   /* application directory, NULL for generic */
+	const char *out;
+	const char *start; /* -s MODULE */
+	struct strv apps;  /* --app */
+	struct strv erl_args;
+	char stage[PATH_MAX]; /* temporary tree, removed at the end */
+	char root[PATH_MAX];  /* stage/root: the guest's / */
+	char otp_root[PATH_MAX];
+	char otp_release[32];
+	char erts_vsn[32];
+	char module[256];
+	struct strv app_dirs; /* host lib dirs of the OTP apps to copy */
+	struct strv elves;    /* ELF files in the image, for the closure */
+};
+
+static int bake_path(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int bake_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		br_seterr("path too long: %s", buf);
+		return -1;
+	}
+	return 0;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a > b && !strcmp(s + a - b, suf);
+}
+
+/* The application's own code: compile .erl, copy .beam, into /app/ebin. */
+static int bake_collect(struct bake *b, struct strv *mods)
+{
+	char ebin[PATH_MAX], path[PATH_MAX];
+	struct strv erls = {0}, beams = {0};
+	struct dirent *e;
+	DIR *d;
+	size_t i;
+	int rc = -1;
+
+	d = opendir(b->src);
+	if (!d) {
+		br_seterr("%s: %s", b->src, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		if (has_suffix(e->d_name, ".erl"))
+			strv_push(&erls, e->d_name);
+		else if (has_suffix(e->d_name, ".beam"))
+			strv_push(&beams, e->d_name);
+	}
+	closedir(d);
+	if (!erls.n && !beams.n) {
+		br_seterr("%s: no .erl or .beam files (nothing to bake)",
+			  b->src);
+		goto out;
+	}
+	if (bake_path(ebin, sizeof(ebin), "%s/app/ebin", b->root))
+		goto out;
+	if (erls.n) {
+		struct strv argv = {0};
+
+		strv_push(&argv, "erlc");
+		strv_push(&argv, "+deterministic");
+		strv_push(&argv, "-o");
+		strv_push(&argv, ebin);
+		for (i = 0; i < erls.n; i++)
+			strv_pushf(&argv, "%s/%s", b->src, erls.v[i]);
+		rc = br_run(argv.v, 0);
+		strv_free(&argv);
+		if (rc != 0) {
+			if (rc > 0)
+				br_seterr("%s: erlc failed (errors above)",
+					  b->src);
+			rc = -1;
+			goto out;
+		}
+		rc = -1;
+	}
+	for (i = 0; i < beams.n; i++) {
+		char dst[PATH_MAX];
+
+		if (bake_path(path, sizeof(path), "%s/%s", b->src,
+			      beams.v[i]) ||
+		    bake_path(dst, sizeof(dst), "%s/%s", ebin, beams.v[i]))
+			goto out;
+		/* A module given as source and as .beam: the source wins. */
+		if (br_is_file(dst))
+			continue;
+		if (br_copy_file(path, dst))
+			goto out;
+	}
+	d = opendir(ebin);
+	while (d && (e = readdir(d)))
+		if (has_suffix(e->d_name, ".beam")) {
+			e->d_name[strlen(e->d_name) - 5] = '\0';
+			strv_push(mods, e->d_name);
+		}
+	if (d)
+		closedir(d);
+	rc = 0;
+out:
+	strv_free(&erls);
+	strv_free(&beams);
+	return rc;
+}
+
+static int bake_pick_module(struct bake *b, const struct strv *mods)
+{
+	char base[PATH_MAX], *p;
+	size_t i;
+
+	if (b->start) {
+		for (i = 0; i < mods->n; i++)
+			if (!strcmp(mods->v[i], b->start))
+				break;
+		if (i == mods->n) {
+			char *list = strv_join_shell(mods);
+
+			br_seterr("-s %s: no such module in %s (it has: %s)",
+				  b->start, b->src, list);
+			free(list);
+			return -1;
+		}
+		snprintf(b->module, sizeof(b->module), "%s", b->start);
+		return 0;
+	}
+	snprintf(base, sizeof(base), "%s", b->src);
+	while ((p = strrchr(base, '/')) && p[1] == '\0' && p != base)
+		*p = '\0';
+	p = strrchr(base, '/');
+	p = p ? p + 1 : base;
+	for (i = 0; i < mods->n; i++)
+		if (!strcmp(mods->v[i], p)) {
+			snprintf(b->module, sizeof(b->module), "%s", p);
+			return 0;
+		}
+	if (mods->n == 1) {
+		snprintf(b->module, sizeof(b->module), "%s", mods->v[0]);
+		return 0;
+	}
+	{
+		char *list = strv_join_shell(mods);
+
+		br_seterr("%s: several modules (%s) and none is named %s; "
+			  "choose one with -s MODULE",
+			  b->src, list, p);
+		free(list);
+	}
+	return -1;
+}
+
+/* Ask the host's Erlang which OTP applications the code needs. */
+static int bake_analyse(struct bake *b)
+{
+	const char *script = br_data_file("bake.escript");
+	struct strv argv = {0};
+	char *out = NULL, *line, *save, ebin[PATH_MAX];
+	size_t i;
+	int rc;
+
+	if (!script) {
+		br_seterr("bake.escript not found (set BEAMRUN_LIBDIR)");
+		return -1;
+	}
+	if (b->src)
+		snprintf(ebin, sizeof(ebin), "%s/app/ebin", b->root);
+	else
+		snprintf(ebin, sizeof(ebin), "%s/app/ebin", b->root);
+	strv_push(&argv, "escript");
+	strv_push(&argv, script);
+	strv_push(&argv, "analyse");
+	strv_push(&argv, ebin);
+	strv_push(&argv, b->module[0] ? b->module : "-");
+	for (i = 0; i < b->apps.n; i++)
+		strv_push(&argv, b->apps.v[i]);
+	rc = br_run_capture(argv.v, &out);
+	strv_free(&argv);
+	if (rc != 0) {
+		if (rc > 0)
+			br_seterr("the host's Erlang could not analyse the "
+				  "code (see above)");
+		free(out);
+		return -1;
+	}
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "otp_release ", 12))
+			snprintf(b->otp_release, sizeof(b->otp_release), "%s",
+				 line + 12);
+		else if (!strncmp(line, "erts_vsn ", 9))
+			snprintf(b->erts_vsn, sizeof(b->erts_vsn), "%s",
+				 line + 9);
+		else if (!strncmp(line, "root ", 5))
+			snprintf(b->otp_root, sizeof(b->otp_root), "%s",
+				 line + 5);
+		else if (!strncmp(line, "app ", 4) && strchr(line + 4, ' '))
+			strv_push(&b->app_dirs, strchr(line + 4, ' ') + 1);
+		else if (!strncmp(line, "start ", 6) && b->module[0]) {
+			const char *s = line + 6;
+
+			if (!strcmp(s, "missing"))
+				br_seterr("module %s not found", b->module);
+			else if (strcmp(s, "0"))
+				br_seterr("%s does not export start/0, which "
+					  "beamrun calls to start the "
+					  "application",
+					  b->module);
+			if (strcmp(s, "0")) {
+				free(out);
+				return -1;
+			}
+		}
+	}
+	free(out);
+	if (!b->otp_root[0] || !b->erts_vsn[0]) {
+		br_seterr("the host's Erlang gave no OTP root");
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy a tree (nftw has no context pointer, hence the statics). */
+static const char *copy_src, *copy_dst;
+static struct strv *copy_elves;
+
+static int copy_one(const char *p, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	char dst[PATH_MAX];
+
+	(void)ftw;
+	if (snprintf(dst, sizeof(dst), "%s%s", copy_dst,
+		     p + strlen(copy_src)) >= (int)sizeof(dst)) {
+		br_seterr("%s: path too long", p);
+		return -1;
+	}
+	if (flag == FTW_D)
+		return br_mkdir_p(dst, 0755);
+	if (flag != FTW_F || !S_ISREG(st->st_mode))
+		return 0;
+	/* Sources, headers and docs are not needed at run time. */
+	if (has_suffix(p, ".erl") || has_suffix(p, ".hrl") ||
+	    has_suffix(p, ".c") || has_suffix(p, ".h"))
+		return 0;
+	if (br_copy_file(p, dst))
+		return -1;
+	if ((st->st_mode & 0111 || has_suffix(p, ".so")) && br_elf_is_elf(p))
+		strv_push(copy_elves, p);
+	return 0;
+}
+
+static int bake_copy_tree(const char *src, const char *dst,
+			  struct strv *elves)
+{
+	copy_src = src;
+	copy_dst = dst;
+	copy_elves = elves;
+	if (!br_is_dir(src))
+		return 0;
+	if (nftw(src, copy_one, 32, FTW_PHYS)) {
+		if (errno)
+			br_seterr("copy %s: %s", src, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bake_otp(struct bake *b)
+{
+	/*
+	 * beam forks erl_child_setup at start; kernel starts the native
+	 * resolver's port program (inet_gethost) even when ERL_INETRC
+	 * does not use it, and its absence is fatal.
+	 */
+	static const char *const erts_bins[] = {"beam.smp", "erl_child_setup",
+						"inet_gethost"};
+	static const char *const boots[] = {"start_clean.boot",
+					    "no_dot_erlang.boot"};
+	char src[PATH_MAX], dst[PATH_MAX];
+	size_t i;
+
+	if (bake_path(dst, sizeof(dst), "%s/otp/erts-%s/bin", b->root,
+		      b->erts_vsn) ||
+	    br_mkdir_p(dst, 0755))
+		return -1;
+	for (i = 0; i < sizeof(erts_bins) / sizeof(*erts_bins); i++) {
+		if (bake_path(src, sizeof(src), "%s/erts-%s/bin/%s",
+			      b->otp_root, b->erts_vsn, erts_bins[i]) ||
+		    bake_path(dst, sizeof(dst), "%s/otp/erts-%s/bin/%s",
+			      b->root, b->erts_vsn, erts_bins[i]) ||
+		    br_copy_file(src, dst))
+			return -1;
+		strv_push(&b->elves, src);
+	}
+	for (i = 0; i < b->app_dirs.n; i++) {
+		const char *dir = b->app_dirs.v[i];
+		const char *name = strrchr(dir, '/') + 1;
+
+		if (bake_path(src, sizeof(src), "%s/ebin", dir) ||
+		    bake_path(dst, sizeof(dst), "%s/otp/lib/%s/ebin", b->root,
+			      name) ||
+		    bake_copy_tree(src, dst, &b->elves))
+			return -1;
+		if (bake_path(src, sizeof(src), "%s/priv", dir) ||
+		    bake_path(dst, sizeof(dst), "%s/otp/lib/%s/priv", b->root,
+			      name) ||
+		    bake_copy_tree(src, dst, &b->elves))
+			return -1;
+	}
+	/* beam boots "start" from ROOT/bin; start_clean is kernel+stdlib. */
+	if (bake_path(dst, sizeof(dst), "%s/otp/bin", b->root) ||
+	    br_mkdir_p(dst, 0755))
+		return -1;
+	for (i = 0; i < sizeof(boots) / sizeof(*boots); i++) {
+		if (bake_path(src, sizeof(src), "%s/bin/%s", b->otp_root,
+			      boots[i]) ||
+		    bake_path(dst, sizeof(dst), "%s/otp/bin/%s", b->root,
+			      boots[i]) ||
+		    br_copy_file(src, dst))
+			return -1;
+	}
+	if (bake_path(src, sizeof(src), "%s/bin/start_clean.boot",
+		      b->otp_root) ||
+	    bake_path(dst, sizeof(dst), "%s/otp/bin/start.boot", b->root) ||
+	    br_copy_file(src, dst))
+		return -1;
+	if (bake_path(src, sizeof(src), "%s/releases/%s/OTP_VERSION",
+		      b->otp_root, b->otp_release) ||
+	    bake_path(dst, sizeof(dst), "%s/otp/releases/%s", b->root,
+		      b->otp_release) ||
+	    br_mkdir_p(dst, 0755) ||
+	    bake_path(dst, sizeof(dst), "%s/otp/releases/%s/OTP_VERSION",
+		      b->root, b->otp_release))
+		return -1;
+	if (br_is_file(src) && br_copy_file(src, dst))
+		return -1;
+	return 0;
+}
+
+/* Every shared library the emulator and the NIFs load, at its path. */
+static int bake_libs(struct bake *b)
+{
+	struct strv libs = {0};
+	char dst[PATH_MAX], dir[PATH_MAX];
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < b->elves.n; i++)
+		if (br_elf_closure(b->elves.v[i], &libs))
+			goto out;
+	for (i = 0; i < libs.n; i++) {
+		if (bake_path(dst, sizeof(dst), "%s%s", b->root, libs.v[i]))
+			goto out;
+		snprintf(dir, sizeof(dir), "%s", dst);
+		*strrchr(dir, '/') = '\0';
+		if (br_mkdir_p(dir, 0755) || br_copy_file(libs.v[i], dst))
+			goto out;
+		br_info("library %s", libs.v[i]);
+	}
+	rc = 0;
+out:
+	strv_free(&libs);
+	return rc;
+}
+
+static int bake_skeleton(struct bake *b)
+{
+	char path[PATH_MAX];
+	const char *init = br_data_file("init/beamrun-init");
+	size_t i;
+
+	if (!init) {
+		br_seterr("init/beamrun-init not found: build it with make");
+		return -1;
+	}
+	for (i = 0; i < sizeof(bake_dirs) / sizeof(*bake_dirs); i++)
+		if (bake_path(path, sizeof(path), "%s/%s", b->root,
+			      bake_dirs[i]) ||
+		    br_mkdir_p(path, 0755))
+			return -1;
+	if (bake_path(path, sizeof(path), "%s/sbin/init", b->root))
+		return -1;
+	return br_copy_file(init, path);
+}
+
+static int bake_strip(struct bake *b)
+{
+	const char *script = br_data_file("bake.escript");
+	char otp[PATH_MAX], app[PATH_MAX];
+	char *argv[] = {"escript", (char *)script, "strip", otp, app, NULL};
+	int rc;
+
+	snprintf(otp, sizeof(otp), "%s/otp/lib", b->root);
+	snprintf(app, sizeof(app), "%s/app/ebin", b->root);
+	rc = br_run(argv, 0);
+	if (rc > 0)
+		br_seterr("stripping the .beam files failed");
+	return rc ? -1 : 0;
+}
+
+static int bake_image(struct bake *b)
+{
+	const char *kernel = br_data_file("kernel/bzImage");
+	char fs[PATH_MAX];
+	struct br_image meta;
+	int rc;
+
+	if (!kernel) {
+		br_seterr("kernel/bzImage not found: build it with make");
+		return -1;
+	}
+	if (bake_path(fs, sizeof(fs), "%s/root.erofs", b->stage))
+		return -1;
+	{
+		/* Fixed time stamps and owners: the same input, same image. */
+		char *argv[] = {"mkfs.erofs", "-zlz4hc", "-T0", "--all-root",
+				"--quiet", fs, b->root, NULL};
+
+		rc = br_run(argv, 1);
+		if (rc) {
+			if (rc > 0)
+				br_seterr("mkfs.erofs failed (status %d)", rc);
+			return -1;
+		}
+	}
+	memset(&meta, 0, sizeof(meta));
+	meta.otp = b->otp_release;
+	meta.app = b->module;
+	meta.root = "/otp";
+	meta.args = b->erl_args;
+	if (b->module[0]) {
+		strv_push(&meta.args, "-noshell");
+		strv_push(&meta.args, "-pa");
+		strv_push(&meta.args, "/app/ebin");
+		/* Last, so that run's ARGs become start/1's list. */
+		strv_push(&meta.args, "-run");
+		strv_push(&meta.args, b->module);
+		strv_push(&meta.args, "start");
+	}
+	rc = br_image_write(b->out, kernel, fs, &meta);
+	b->erl_args = meta.args;
+	return rc;
+}
+
+static int bake_check_out(const char *out)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (br_is_dir(out)) {
+		br_seterr("-o %s: is a directory", out);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", out);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	if (access(dir, W_OK)) {
+		br_seterr("-o %s: cannot write in %s: %s", out, dir,
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bake_run(struct bake *b)
+{
+	struct strv mods = {0};
+	const char *tmp = getenv("TMPDIR");
+	int rc = -1;
+
+	if (bake_check_out(b->out))
+		return -1;
+	snprintf(b->stage, sizeof(b->stage), "%s/beamrun-bake-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(b->stage)) {
+		br_seterr("mkdtemp %s: %s", b->stage, strerror(errno));
+		return -1;
+	}
+	snprintf(b->root, sizeof(b->root), "%s/root", b->stage);
+	if (bake_skeleton(b))
+		goto out;
+	if (b->src) {
+		if (bake_collect(b, &mods) || bake_pick_module(b, &mods))
+			goto out;
+	}
+	if (bake_analyse(b) || bake_otp(b) || bake_libs(b) || bake_strip(b) ||
+	    bake_image(b))
+		goto out;
+	rc = 0;
+out:
+	strv_free(&mods);
+	if (!getenv("BEAMRUN_KEEP_STAGE"))
+		br_rm_rf(b->stage);
+	return rc;
+}
+
+static const char bake_usage[] =
+	"usage: beamrun bake [options] DIR -o IMAGE\n"
+	"       beamrun bake hw_virtio IMAGE\n"
+	"Bake the Erlang code in DIR (.erl compiled with the host's erlc,\n"
+	"or .beam) into IMAGE, which boots with MODULE:start(): MODULE is\n"
+	"the one named like DIR, the only one, or the one given with -s.\n"
+	"The second form (rumprun-bake's) makes a generic Erlang unikernel\n"
+	"with no application in it: give it erl arguments when you run it.\n"
+	"  -o, --output IMAGE    the image to write (replaced atomically)\n"
+	"  -s, --start MODULE    the module whose start/0 starts the app\n"
+	"      --app NAME        also include OTP application NAME\n"
+	"      --erl-args 'ARGS' erl arguments baked in (e.g. '+S 2')\n"
+	"  -v, --verbose         show each step\n";
+
+int cmd_bake(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"start", required_argument, NULL, 's'},
+		{"app", required_argument, NULL, 'a'},
+		{"erl-args", required_argument, NULL, 'A'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct bake b;
+	int c, rc = 1;
+	size_t i;
+
+	memset(&b, 0, sizeof(b));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:s:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			b.out = optarg;
+			break;
+		case 's':
+			b.start = optarg;
+			break;
+		case 'a':
+			strv_push(&b.apps, optarg);
+			break;
+		case 'A':
+			if (br_split_words(optarg, &b.erl_args)) {
+				br_die_msg("--erl-args: %s", br_err());
+				goto out;
+			}
+			break;
+		case 'v':
+			br_verbose = 1;
+			break;
+		case 'h':
+			fputs(bake_usage, stdout);
+			rc = 0;
+			goto out;
+		default:
+			br_die_msg("bake: unknown option or missing value: %s "
+				   "(see beamrun bake --help)",
+				   argv[optind - 1]);
+			rc = 2;
+			goto out;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 2 && !br_is_dir(argv[0])) {
+		for (i = 0; i < sizeof(bake_configs) / sizeof(*bake_configs);
+		     i++)
+			if (!strcmp(argv[0], bake_configs[i]))
+				break;
+		if (i == sizeof(bake_configs) / sizeof(*bake_configs)) {
+			br_die_msg("bake: %s: not a directory nor a known "
+				   "configuration (hw_virtio, hw_generic)",
+				   argv[0]);
+			rc = 2;
+			goto out;
+		}
+		if (b.out || b.start) {
+			br_die_msg("bake %s: -o and -s do not apply to the "
+				   "generic image",
+				   argv[0]);
+			rc = 2;
+			goto out;
+		}
+		b.out = argv[1];
+	} else if (argc == 1) {
+		b.src = argv[0];
+		if (!br_is_dir(b.src)) {
+			br_die_msg("bake: %s: no such directory", b.src);
+			goto out;
+		}
+		if (!b.out) {
+			br_die_msg("bake: no output given (-o IMAGE)");
+			rc = 2;
+			goto out;
+		}
+	} else {
+		br_die_msg("bake: expected DIR -o IMAGE or CONFIG IMAGE (see "
+			   "beamrun bake --help)");
+		rc = 2;
+		goto out;
+	}
+	if (bake_run(&b)) {
+		br_die_msg("bake: %s", br_err());
+		goto out;
+	}
+	rc = 0;
+out:
+	strv_free(&b.apps);
+	strv_free(&b.erl_args);
+	strv_free(&b.app_dirs);
+	strv_free(&b.elves);
+	return rc;
+}

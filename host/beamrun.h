@@ -1,0 +1,219 @@
+/* beamrun: internal interfaces of the host tool (bake, launch, volumes). */
+#ifndef BEAMRUN_H
+#define BEAMRUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit codes of the launcher beyond the guest's own status (README). */
+#define BR_EXIT_NOSTATUS 124 /* guest stopped without reporting one */
+#define BR_EXIT_BADINPUT 125 /* refused before anything started */
+#define BR_EXIT_QEMU	 126 /* qemu could not be started */
+#define BR_EXIT_SETUP	 123 /* the guest could not start the Erlang VM */
+
+#define BR_MAX_NIC 8
+#define BR_MAX_VOL 16
+#define BR_MAX_FWD 32
+
+/* ---- util.c: errors, string vectors, processes, files ---------------- */
+
+/*
+ * Helpers never print: they record a one-line reason with br_seterr()
+ * and return -1; the command that called them prints it.
+ */
+void br_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *br_err(void);
+/* Print "beamrun: <msg>" on stderr. */
+void br_die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int br_verbose;
+void br_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct strv {
+	char **v; /* NULL-terminated */
+	size_t n, cap;
+};
+void strv_push(struct strv *s, const char *str);
+void strv_pushf(struct strv *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strv_free(struct strv *s);
+/* Join with spaces, quoting words a shell would split; caller frees. */
+char *strv_join_shell(const struct strv *s);
+
+void *xmalloc(size_t n);
+char *xstrdup(const char *s);
+
+/*
+ * Run argv[0] (searched in PATH) and wait. Returns its exit status, or
+ * -1 with a reason if it could not run. With quiet, its stdout goes to
+ * /dev/null; stderr always passes through.
+ */
+int br_run(char *const argv[], int quiet);
+/* Same, with stdout captured into a malloc'd string (*out). */
+int br_run_capture(char *const argv[], char **out);
+
+int br_mkdir_p(const char *path, mode_t mode);
+/* Copy a file, keeping its mode; -1 with a reason on failure. */
+int br_copy_file(const char *src, const char *dst);
+/* Remove a tree; used for staging directories only. */
+int br_rm_rf(const char *path);
+int br_is_dir(const char *path);
+/* mkstemp makes 0600 files; give an output the mode umask allows. */
+void br_fix_mode(int fd);
+int br_is_file(const char *path);
+/* Directory of the running beamrun binary (for its kernel and init). */
+const char *br_self_dir(void);
+/*
+ * Locate a file beamrun ships (kernel/bzImage, init/beamrun-init,
+ * lib/bake.escript): BEAMRUN_LIBDIR, then the build tree next to the
+ * binary, then PREFIX/lib/beamrun. Returns a static buffer or NULL.
+ */
+const char *br_data_file(const char *rel);
+
+/* ---- spec.c: parsing of user-facing option values ---------------------- */
+
+struct br_fwd {
+	char proto[4]; /* "tcp" or "udp" */
+	unsigned host_port, guest_port;
+};
+/* "-p [tcp:|udp:]HOST[:GUEST]" as in container tools. */
+int br_parse_fwd(const char *spec, struct br_fwd *f);
+
+enum br_net_method { BR_NET_NONE, BR_NET_STATIC, BR_NET_DHCP, BR_NET_AUTO6 };
+
+struct br_nic {
+	char tag[32];	 /* rumprun -I tag; "" for run's default NIC */
+	char base[16];	 /* rumprun driver name (vioif), kept for naming */
+	char *backend;	 /* qemu -netdev text, e.g. "user" or "tap,..." */
+	enum br_net_method method;
+	char addr[64];
+	int prefix;
+	char gw[64];
+	int family;
+	unsigned char mac[6];
+};
+/* "-I TAG,BASE,BACKEND": BACKEND is qemu's -net/-netdev text. */
+int br_parse_nic(const char *spec, struct br_nic *n);
+/*
+ * "-W TAG,inet,static,ADDR/BITS[,GW]", "TAG,inet,dhcp",
+ * "TAG,inet6,auto", "TAG,inet6,static,ADDR/BITS[,GW]": fills the NIC
+ * with that tag, which must exist.
+ */
+int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic);
+/* Parse ADDR/BITS[,GW] into a NIC (shared by -W and run's --ip). */
+int br_parse_addr(const char *spec, int family, struct br_nic *n);
+
+struct br_vol {
+	char *path;
+	char mnt[256]; /* "" means attached but not mounted */
+	int ro;
+};
+/* "-b IMAGE[,MOUNTPOINT]": IMAGE must exist. */
+int br_parse_vol(const char *spec, struct br_vol *v);
+/* "-e NAME=VALUE" (or "-e NAME" taking the value from the host). */
+int br_parse_env(const char *spec, char **out);
+/* A size such as 64, 64M, 1G, in MiB for memory options. */
+int br_parse_mib(const char *s, unsigned *mib);
+/* Split a string into words as rumprun's guest does: quotes, backslash. */
+int br_split_words(const char *s, struct strv *out);
+
+/* ---- image.c: the beamrun image file ------------------------------------ */
+
+/*
+ * An image is one file: a 4 KiB header (a magic line, then JSON with
+ * the offsets, lengths and CRC-32s of the parts, and the baked guest
+ * configuration), the kernel, and the root file system (erofs), each
+ * part aligned to 4 KiB so qemu can attach the root by offset.
+ */
+#define BR_IMAGE_MAGIC	"BEAMRUN-IMAGE 1\n"
+#define BR_IMAGE_HDR	4096
+#define BR_IMAGE_ALIGN	4096
+
+struct br_image {
+	char *path;
+	uint64_t kernel_off, kernel_len;
+	uint64_t root_off, root_len;
+	uint32_t kernel_sum; /* Adler-32, names the cached kernel */
+	char *otp;	  /* OTP release of the runtime, "" if none */
+	char *app;	  /* start module, "" for a generic image */
+	struct strv args; /* baked erl arguments */
+	char *root;	  /* OTP root inside the guest */
+};
+/* Write OUT atomically from a kernel and a root image. */
+int br_image_write(const char *out, const char *kernel, const char *rootfs,
+		   const struct br_image *meta);
+/* Read and check an image (magic, bounds, CRCs). */
+int br_image_open(const char *path, struct br_image *img);
+void br_image_free(struct br_image *img);
+/*
+ * The kernel part as a file qemu can load: extracted once into the
+ * cache directory (named by its CRC) and reused. Returns a static path.
+ */
+const char *br_image_kernel(const struct br_image *img);
+
+/* ---- elf.c: the shared-library closure of ELF files --------------------- */
+
+/*
+ * Add to libs every shared object that file needs, transitively
+ * (DT_NEEDED, resolved through DT_RUNPATH/DT_RPATH and the system
+ * directories), and its program interpreter. Paths are real files on
+ * the host; duplicates are skipped. -1 names a library not found.
+ */
+int br_elf_closure(const char *file, struct strv *libs);
+/* 1 if path is an ELF file, 0 if not. */
+int br_elf_is_elf(const char *path);
+
+/* ---- guestcfg.c / qemu.c: what the launcher hands the guest ------------- */
+
+enum br_accel { BR_ACCEL_AUTO, BR_ACCEL_TCG, BR_ACCEL_KVM };
+
+struct br_vm {
+	const char *image_path;
+	struct br_image img;
+	enum br_accel accel;
+	unsigned mem_mib, cpus;
+	struct br_nic nic[BR_MAX_NIC];
+	size_t nnic;
+	struct br_fwd fwd[BR_MAX_FWD];
+	size_t nfwd;
+	struct br_vol vol[BR_MAX_VOL];
+	size_t nvol;
+	struct strv env;
+	char hostname[65];
+	struct strv args;	/* erl arguments replacing the baked ones */
+	struct strv app_args;	/* appended to the baked start function */
+	struct strv qemu_extra; /* rumprun -g */
+	const char *root;	/* OTP root override (-root in args wins) */
+	unsigned gdb_port;
+	unsigned stop_timeout;
+	int paused, interactive, dry_run, guest_verbose;
+	char kernel_path[4096]; /* filled by the launcher before building */
+};
+
+/*
+ * The guest configuration as compact JSON with no spaces (so the kernel
+ * passes it as one word); caller frees. -1 if it cannot be built.
+ */
+char *br_guestcfg_json(const struct br_vm *vm);
+/* The kernel command line for vm, including beamrun=<config>. */
+char *br_kernel_cmdline(const struct br_vm *vm);
+/* Kernel's limit on the command line (x86 COMMAND_LINE_SIZE). */
+#define BR_CMDLINE_MAX 2048
+
+/* Build the full qemu argv for vm. */
+int br_qemu_argv(const struct br_vm *vm, struct strv *argv);
+
+/* ---- commands ----------------------------------------------------------- */
+
+int cmd_bake(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_rumprun(int argc, char **argv); /* qemu and kvm */
+int cmd_volume(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* launch.c: boot vm in the foreground, relay its console, return status. */
+int br_launch(struct br_vm *vm);
+/* Start vm detached (rumprun without -i); prints "qemu:PID". */
+int br_launch_detached(struct br_vm *vm, const char *log);
+
+#endif

@@ -1,0 +1,203 @@
+/* beamrun: the configuration the launcher hands the guest's init. */
+#define _GNU_SOURCE
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "beamrun.h"
+
+/* qemu's user-mode network: fixed guest address, gateway and DNS. */
+#define USERNET_ADDR "10.0.2.15"
+#define USERNET_GW   "10.0.2.2"
+#define USERNET_DNS  "10.0.2.3"
+
+static json_object *jstrv(const struct strv *s)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		json_object_array_add(a, json_object_new_string(s->v[i]));
+	return a;
+}
+
+static int nic_is_user(const struct br_nic *n)
+{
+	return !strncmp(n->backend, "user", 4) &&
+	       (n->backend[4] == '\0' || n->backend[4] == ',');
+}
+
+static json_object *guestcfg_nic(const struct br_nic *n, size_t idx)
+{
+	json_object *o = json_object_new_object();
+	char ifname[16];
+
+	snprintf(ifname, sizeof(ifname), "eth%zu", idx);
+	json_object_object_add(o, "if", json_object_new_string(ifname));
+	switch (n->method) {
+	case BR_NET_DHCP:
+		json_object_object_add(o, "method",
+				       json_object_new_string("dhcp"));
+		return o;
+	case BR_NET_AUTO6:
+		json_object_object_add(o, "method",
+				       json_object_new_string("auto6"));
+		return o;
+	case BR_NET_STATIC:
+		json_object_object_add(o, "method",
+				       json_object_new_string("static"));
+		json_object_object_add(o, "addr",
+				       json_object_new_string(n->addr));
+		json_object_object_add(o, "prefix",
+				       json_object_new_int(n->prefix));
+		if (n->gw[0])
+			json_object_object_add(o, "gw",
+					       json_object_new_string(n->gw));
+		return o;
+	case BR_NET_NONE:
+		break;
+	}
+	/*
+	 * No -W for this NIC: on qemu's user network the address is known
+	 * in advance, so set it statically rather than wait for DHCP.
+	 */
+	json_object_object_add(o, "method", json_object_new_string("static"));
+	json_object_object_add(o, "addr", json_object_new_string(USERNET_ADDR));
+	json_object_object_add(o, "prefix", json_object_new_int(24));
+	json_object_object_add(o, "gw", json_object_new_string(USERNET_GW));
+	return o;
+}
+
+/*
+ * The kernel splits its command line at spaces, so the JSON must have
+ * none: json-c's plain output puts spaces only inside strings, and
+ * there they become \u0020, which JSON reads back as a space.
+ */
+static char *guestcfg_nospace(const char *s)
+{
+	size_t n = 0;
+	const char *p;
+	char *out, *o;
+
+	for (p = s; *p; p++)
+		n += *p == ' ' ? 6 : 1;
+	out = o = xmalloc(n + 1);
+	for (p = s; *p; p++) {
+		if (*p == ' ')
+			o = stpcpy(o, "\\u0020");
+		else
+			*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *br_guestcfg_json(const struct br_vm *vm)
+{
+	json_object *c = json_object_new_object(), *a;
+	struct strv args = {0};
+	const struct strv *use;
+	size_t i;
+	int user_dns = 0;
+	char *out;
+
+	json_object_object_add(c, "v", json_object_new_int(1));
+	if (vm->guest_verbose)
+		json_object_object_add(c, "verbose",
+				       json_object_new_boolean(1));
+	if (vm->hostname[0])
+		json_object_object_add(c, "hostname",
+				       json_object_new_string(vm->hostname));
+	if (vm->nnic) {
+		a = json_object_new_array();
+		for (i = 0; i < vm->nnic; i++) {
+			json_object_array_add(a, guestcfg_nic(&vm->nic[i], i));
+			if (nic_is_user(&vm->nic[i]))
+				user_dns = 1;
+		}
+		json_object_object_add(c, "net", a);
+	}
+	if (user_dns) {
+		a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string(USERNET_DNS));
+		json_object_object_add(c, "dns", a);
+	}
+	if (vm->nvol) {
+		a = json_object_new_array();
+		for (i = 0; i < vm->nvol; i++) {
+			json_object *o;
+			char serial[16];
+
+			if (!vm->vol[i].mnt[0])
+				continue;
+			o = json_object_new_object();
+			snprintf(serial, sizeof(serial), "vol%zu", i);
+			json_object_object_add(o, "serial",
+					       json_object_new_string(serial));
+			json_object_object_add(
+				o, "mnt", json_object_new_string(vm->vol[i].mnt));
+			if (vm->vol[i].ro)
+				json_object_object_add(
+					o, "ro", json_object_new_boolean(1));
+			json_object_array_add(a, o);
+		}
+		json_object_object_add(c, "blk", a);
+	}
+	if (vm->env.n)
+		json_object_object_add(c, "env", jstrv(&vm->env));
+	if (vm->root)
+		json_object_object_add(c, "root",
+				       json_object_new_string(vm->root));
+	else if (vm->img.root && vm->img.root[0])
+		json_object_object_add(c, "root",
+				       json_object_new_string(vm->img.root));
+	if (vm->stop_timeout)
+		json_object_object_add(
+			c, "stop_timeout",
+			json_object_new_int((int)vm->stop_timeout));
+
+	if (vm->args.n) {
+		use = &vm->args;
+	} else {
+		for (i = 0; i < vm->img.args.n; i++)
+			strv_push(&args, vm->img.args.v[i]);
+		for (i = 0; i < vm->app_args.n; i++)
+			strv_push(&args, vm->app_args.v[i]);
+		use = &args;
+	}
+	json_object_object_add(c, "args", jstrv(use));
+	strv_free(&args);
+
+	out = guestcfg_nospace(json_object_to_json_string_ext(
+		c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(c);
+	return out;
+}
+
+char *br_kernel_cmdline(const struct br_vm *vm)
+{
+	char *cfg = br_guestcfg_json(vm), *line;
+	char ip[64] = "";
+	size_t i;
+
+	/* The kernel's own DHCP client configures the first such NIC. */
+	for (i = 0; i < vm->nnic; i++)
+		if (vm->nic[i].method == BR_NET_DHCP) {
+			snprintf(ip, sizeof(ip), " ip=:::::eth%zu:dhcp", i);
+			break;
+		}
+	/*
+	 * quiet: only warnings reach the console. panic=-1 and reboot=t
+	 * with qemu's -no-reboot make any guest end (poweroff, panic)
+	 * end qemu at once.
+	 */
+	if (asprintf(&line,
+		     "console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro "
+		     "panic=-1 reboot=t%s -- beamrun=%s",
+		     ip, cfg) < 0)
+		line = NULL;
+	free(cfg);
+	return line;
+}

@@ -1,0 +1,32 @@
+/* beamrun: "inspect": what an image holds, as its header says. */
+#include <stdio.h>
+
+#include "beamrun.h"
+
+int cmd_inspect(int argc, char **argv)
+{
+	struct br_image img;
+	size_t i;
+
+	if (argc != 2) {
+		br_die_msg("inspect: expected IMAGE");
+		return 2;
+	}
+	if (br_image_open(argv[1], &img)) {
+		br_die_msg("%s", br_err());
+		return 1;
+	}
+	printf("image:        %s\n", img.path);
+	printf("kernel:       %llu bytes\n",
+	       (unsigned long long)img.kernel_len);
+	printf("root (erofs): %llu bytes\n", (unsigned long long)img.root_len);
+	printf("OTP release:  %s\n", img.otp && img.otp[0] ? img.otp : "-");
+	printf("start module: %s\n",
+	       img.app && img.app[0] ? img.app : "- (generic image)");
+	printf("erl args:    ");
+	for (i = 0; i < img.args.n; i++)
+		printf(" %s", img.args.v[i]);
+	printf("\n");
+	br_image_free(&img);
+	return 0;
+}

@@ -1,0 +1,298 @@
+/* beamrun: boot a VM with qemu, relay its console, return its status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "beamrun.h"
+
+/* Must match init/init.h. */
+#define STATUS_TAG   "beamrun-init: exit "
+#define STATUS_SETUP "setup-failed"
+
+struct console {
+	char line[4096];
+	size_t len;
+	int status; /* -1 until the guest reports one */
+	int setup_failed;
+};
+
+static void console_write(const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(1, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* A complete line: the status report is consumed, the rest shown. */
+static void console_line(struct console *c)
+{
+	size_t n = c->len, tl = strlen(STATUS_TAG);
+	char *l = c->line;
+
+	while (n && (l[n - 1] == '\n' || l[n - 1] == '\r'))
+		n--;
+	if (n > tl && !memcmp(l, STATUS_TAG, tl)) {
+		l[n] = '\0';
+		if (!strcmp(l + tl, STATUS_SETUP)) {
+			c->setup_failed = 1;
+		} else {
+			char *end;
+			long v = strtol(l + tl, &end, 10);
+
+			if (*end == '\0' && v >= 0 && v <= 255)
+				c->status = (int)v;
+		}
+		if (!br_verbose) {
+			c->len = 0;
+			return;
+		}
+		l[n] = '\n';
+	}
+	console_write(c->line, c->len);
+	c->len = 0;
+}
+
+static void console_feed(struct console *c, const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c->line[c->len++] = buf[i];
+		if (buf[i] == '\n' || c->len == sizeof(c->line))
+			console_line(c);
+	}
+	/*
+	 * Show a partial line at once (a prompt, progress dots) unless it
+	 * could still become the status line.
+	 */
+	if (c->len && memcmp(c->line, STATUS_TAG,
+			     c->len < strlen(STATUS_TAG) ? c->len
+							 : strlen(STATUS_TAG))) {
+		console_write(c->line, c->len);
+		c->len = 0;
+	}
+}
+
+static int launch_prepare(struct br_vm *vm, struct strv *argv)
+{
+	const char *k = br_image_kernel(&vm->img);
+
+	if (!k)
+		return -1;
+	snprintf(vm->kernel_path, sizeof(vm->kernel_path), "%s", k);
+	return br_qemu_argv(vm, argv);
+}
+
+static int launch_dry_run(const struct strv *argv)
+{
+	char *s = strv_join_shell(argv);
+
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int launch_result(struct console *c, int st)
+{
+	if (c->setup_failed) {
+		br_die_msg("the guest could not start the Erlang VM (see the "
+			   "beamrun-init error above)");
+		return BR_EXIT_SETUP;
+	}
+	if (c->status >= 0)
+		return c->status;
+	if (WIFSIGNALED(st)) {
+		br_die_msg("qemu was killed by signal %d before the guest "
+			   "reported an exit status",
+			   WTERMSIG(st));
+		return BR_EXIT_NOSTATUS;
+	}
+	if (WEXITSTATUS(st) != 0) {
+		br_die_msg("qemu failed (exit status %d)", WEXITSTATUS(st));
+		return BR_EXIT_QEMU;
+	}
+	br_die_msg("the guest stopped without reporting an exit status "
+		   "(kernel panic?)");
+	return BR_EXIT_NOSTATUS;
+}
+
+int br_launch(struct br_vm *vm)
+{
+	struct strv argv = {0};
+	struct console con = {.status = -1};
+	struct pollfd p[2];
+	sigset_t sigs, old;
+	int pipefd[2], sfd, st = 0, stops = 0, interrupted = 0;
+	pid_t pid;
+
+	if (launch_prepare(vm, &argv)) {
+		br_die_msg("%s", br_err());
+		strv_free(&argv);
+		return BR_EXIT_BADINPUT;
+	}
+	if (vm->dry_run) {
+		launch_dry_run(&argv);
+		strv_free(&argv);
+		return 0;
+	}
+	if (br_verbose) {
+		char *s = strv_join_shell(&argv);
+
+		br_info("%s", s);
+		free(s);
+	}
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (pipe2(pipefd, O_CLOEXEC) || sfd < 0) {
+		br_die_msg("pipe: %s", strerror(errno));
+		strv_free(&argv);
+		return BR_EXIT_QEMU;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* Its own process group: the terminal's ^C is ours to handle. */
+		setpgid(0, 0);
+		dup2(null, 0);
+		dup2(pipefd[1], 1);
+		execvp(argv.v[0], argv.v);
+		fprintf(stderr, "beamrun: %s: %s\n", argv.v[0],
+			errno == ENOENT ? "not found (apt-get install "
+					  "qemu-system-x86)"
+					: strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	strv_free(&argv);
+	if (pid < 0) {
+		br_die_msg("fork: %s", strerror(errno));
+		return BR_EXIT_QEMU;
+	}
+
+	p[0].fd = pipefd[0];
+	p[0].events = POLLIN;
+	p[1].fd = sfd;
+	p[1].events = POLLIN;
+	for (;;) {
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				/*
+				 * TODO: ask the guest to stop gracefully
+				 * (ACPI power button over QMP) before
+				 * terminating qemu.
+				 */
+				interrupted = (int)si.ssi_signo;
+				kill(pid, stops++ ? SIGKILL : SIGTERM);
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			n = read(pipefd[0], buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			console_feed(&con, buf, (size_t)n);
+		}
+	}
+	if (con.len)
+		console_line(&con);
+	close(pipefd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && con.status < 0)
+		return BR_EXIT_QEMU;
+	if (interrupted && con.status < 0) {
+		br_die_msg("stopped by signal %d; the VM was terminated",
+			   interrupted);
+		return 128 + interrupted;
+	}
+	return launch_result(&con, st);
+}
+
+int br_launch_detached(struct br_vm *vm, const char *logdir)
+{
+	struct strv argv = {0};
+	pid_t pid;
+	int sync[2];
+	char c;
+
+	if (launch_prepare(vm, &argv)) {
+		br_die_msg("%s", br_err());
+		strv_free(&argv);
+		return BR_EXIT_BADINPUT;
+	}
+	if (vm->dry_run) {
+		launch_dry_run(&argv);
+		strv_free(&argv);
+		return 0;
+	}
+	if (pipe2(sync, O_CLOEXEC)) {
+		br_die_msg("pipe: %s", strerror(errno));
+		strv_free(&argv);
+		return BR_EXIT_QEMU;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char log[4096];
+		int fd;
+
+		setsid();
+		snprintf(log, sizeof(log), "%s/beamrun-qemu-%d.log", logdir,
+			 (int)getpid());
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		execvp(argv.v[0], argv.v);
+		/* The pipe closes on exec; a byte says exec failed. */
+		if (write(sync[1], "x", 1) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(sync[1]);
+	strv_free(&argv);
+	if (pid < 0 || read(sync[0], &c, 1) == 1) {
+		br_die_msg("could not start qemu-system-x86_64");
+		close(sync[0]);
+		return BR_EXIT_QEMU;
+	}
+	close(sync[0]);
+	printf("qemu:%d\n", (int)pid);
+	fprintf(stderr, "beamrun: console log: %s/beamrun-qemu-%d.log\n",
+		logdir, (int)pid);
+	return 0;
+}

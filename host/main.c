@@ -1,0 +1,61 @@
+/* beamrun: bake Erlang applications into VM images and boot them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beamrun.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"bake", cmd_bake, "bake an Erlang application into an image"},
+	{"run", cmd_run, "boot an image in the foreground (-p to forward)"},
+	{"qemu", cmd_rumprun, "rumprun-style launch under qemu (TCG)"},
+	{"kvm", cmd_rumprun, "rumprun-style launch under qemu with KVM"},
+	{"volume", cmd_volume, "make a data volume (ISO 9660 or ext4)"},
+	{"inspect", cmd_inspect, "show what an image holds"},
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: beamrun [-D] COMMAND [options] ...\n", f);
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("  -D       (before qemu|kvm) print the qemu command, as "
+	      "rumprun -D\n"
+	      "Run \"beamrun COMMAND --help\" for a command's options.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc > 1 && !strcmp(argv[1], "-D")) {
+		/* rumprun's script option: show the commands, run nothing. */
+		setenv("BEAMRUN_DRY_RUN", "1", 1);
+		argc--;
+		argv++;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	br_die_msg("unknown command or platform \"%s\" (try beamrun --help)",
+		   argv[1]);
+	return 2;
+}

@@ -1,0 +1,179 @@
+/* beamrun: the qemu command line for a VM, built as an argv array. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beamrun.h"
+
+/* qemu's option syntax reads "," as a separator; ",," is a comma. */
+static char *qemu_escape(const char *s)
+{
+	char *out = xmalloc(strlen(s) * 2 + 1), *o = out;
+
+	for (; *s; s++) {
+		*o++ = *s;
+		if (*s == ',')
+			*o++ = ',';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Append printf output to a malloc'd string. */
+static char *qemu_cat(char *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static char *qemu_cat(char *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *add, *out;
+
+	va_start(ap, fmt);
+	if (vasprintf(&add, fmt, ap) < 0)
+		add = NULL;
+	va_end(ap);
+	if (!add || asprintf(&out, "%s%s", s ? s : "", add) < 0) {
+		br_die_msg("out of memory");
+		exit(BR_EXIT_BADINPUT);
+	}
+	free(s);
+	free(add);
+	return out;
+}
+
+static int nic_is_user(const struct br_nic *n)
+{
+	return !strncmp(n->backend, "user", 4) &&
+	       (n->backend[4] == '\0' || n->backend[4] == ',');
+}
+
+static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
+{
+	const struct br_nic *n = &vm->nic[i];
+	const char *opts = strchr(n->backend, ',');
+	char *netdev;
+	size_t f, first_user = 0;
+
+	netdev = qemu_cat(NULL, "%.*s,id=net%zu%s",
+			  (int)(opts ? (size_t)(opts - n->backend)
+				     : strlen(n->backend)),
+			  n->backend, i, opts ? opts : "");
+	/* -p forwards go to the first user-mode NIC. */
+	while (first_user < vm->nnic && !nic_is_user(&vm->nic[first_user]))
+		first_user++;
+	for (f = 0; f < vm->nfwd && first_user == i; f++)
+		netdev = qemu_cat(netdev, ",hostfwd=%s:127.0.0.1:%u-:%u",
+				  vm->fwd[f].proto, vm->fwd[f].host_port,
+				  vm->fwd[f].guest_port);
+	strv_push(a, "-netdev");
+	strv_push(a, netdev);
+	free(netdev);
+	strv_push(a, "-device");
+	strv_pushf(a,
+		   "virtio-net-device,netdev=net%zu,"
+		   "mac=%02x:%02x:%02x:%02x:%02x:%02x",
+		   i, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
+		   n->mac[5]);
+}
+
+int br_qemu_argv(const struct br_vm *vm, struct strv *a)
+{
+	char *img, *cmdline;
+	size_t i;
+
+	cmdline = br_kernel_cmdline(vm);
+	if (!cmdline) {
+		br_seterr("cannot build the kernel command line");
+		return -1;
+	}
+	if (strlen(cmdline) >= BR_CMDLINE_MAX) {
+		br_seterr("the guest configuration is too long for the kernel "
+			  "command line (%zu bytes, limit %d); shorten the "
+			  "arguments or environment",
+			  strlen(cmdline), BR_CMDLINE_MAX - 1);
+		free(cmdline);
+		return -1;
+	}
+
+	strv_push(a, "qemu-system-x86_64");
+	/*
+	 * microvm: no PCI, no firmware tables to probe, virtio over MMIO;
+	 * -nodefaults leaves out every device we do not add ourselves.
+	 */
+	strv_push(a, "-M");
+	strv_push(a, "microvm");
+	strv_push(a, "-nodefaults");
+	strv_push(a, "-no-user-config");
+	strv_push(a, "-display");
+	strv_push(a, "none");
+	strv_push(a, "-no-reboot");
+	strv_push(a, "-accel");
+	if (vm->accel == BR_ACCEL_KVM) {
+		strv_push(a, "kvm");
+		strv_push(a, "-cpu");
+		strv_push(a, "host");
+	} else {
+		strv_push(a, vm->cpus > 1 ? "tcg,thread=multi" : "tcg");
+		/* "max" gives the guest RDRAND, so the CRNG is ready at once. */
+		strv_push(a, "-cpu");
+		strv_push(a, "max");
+	}
+	strv_push(a, "-m");
+	strv_pushf(a, "%u", vm->mem_mib);
+	strv_push(a, "-smp");
+	strv_pushf(a, "%u", vm->cpus);
+	strv_push(a, "-kernel");
+	strv_push(a, vm->kernel_path);
+	strv_push(a, "-append");
+	strv_push(a, cmdline);
+	free(cmdline);
+
+	strv_push(a, "-chardev");
+	strv_push(a, "stdio,id=con0,signal=off");
+	strv_push(a, "-serial");
+	strv_push(a, "chardev:con0");
+
+	/* The root file system is the image itself, from its offset. */
+	img = qemu_escape(vm->img.path);
+	strv_push(a, "-drive");
+	strv_pushf(a,
+		   "if=none,id=root,file=%s,format=raw,offset=%llu,"
+		   "size=%llu,readonly=on",
+		   img, (unsigned long long)vm->img.root_off,
+		   (unsigned long long)vm->img.root_len);
+	free(img);
+	strv_push(a, "-device");
+	strv_push(a, "virtio-blk-device,drive=root,serial=root");
+
+	for (i = 0; i < vm->nvol; i++) {
+		img = qemu_escape(vm->vol[i].path);
+		strv_push(a, "-drive");
+		strv_pushf(a, "if=none,id=vol%zu,file=%s,format=raw%s", i, img,
+			   vm->vol[i].ro ? ",readonly=on" : "");
+		free(img);
+		strv_push(a, "-device");
+		strv_pushf(a, "virtio-blk-device,drive=vol%zu,serial=vol%zu", i,
+			   i);
+	}
+
+	for (i = 0; i < vm->nnic; i++)
+		qemu_nic(vm, i, a);
+
+	/* Entropy from the host, so crypto never waits for the CRNG. */
+	strv_push(a, "-object");
+	strv_push(a, "rng-random,id=rng0,filename=/dev/urandom");
+	strv_push(a, "-device");
+	strv_push(a, "virtio-rng-device,rng=rng0");
+
+	if (vm->gdb_port) {
+		strv_push(a, "-gdb");
+		strv_pushf(a, "tcp:127.0.0.1:%u", vm->gdb_port);
+	}
+	if (vm->paused)
+		strv_push(a, "-S");
+	for (i = 0; i < vm->qemu_extra.n; i++)
+		strv_push(a, vm->qemu_extra.v[i]);
+	return 0;
+}

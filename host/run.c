@@ -1,0 +1,486 @@
+/* beamrun: "run" (container-style) and "qemu"/"kvm" (rumprun-style). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "beamrun.h"
+
+#define RUN_DEFAULT_MEM	 128
+#define RUMP_DEFAULT_MEM 64
+
+static void vm_free(struct br_vm *vm)
+{
+	size_t i;
+
+	br_image_free(&vm->img);
+	for (i = 0; i < vm->nnic; i++)
+		free(vm->nic[i].backend);
+	for (i = 0; i < vm->nvol; i++)
+		free(vm->vol[i].path);
+	strv_free(&vm->env);
+	strv_free(&vm->args);
+	strv_free(&vm->app_args);
+	strv_free(&vm->qemu_extra);
+}
+
+static int kvm_usable(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int ok = fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* run picks KVM when it works; BEAMRUN_ACCEL (tcg|kvm) overrides. */
+static int choose_accel(struct br_vm *vm, const char *opt)
+{
+	const char *env = getenv("BEAMRUN_ACCEL");
+	const char *want = opt ? opt : env;
+	const char *why;
+
+	if (want && *want) {
+		if (!strcmp(want, "tcg"))
+			vm->accel = BR_ACCEL_TCG;
+		else if (!strcmp(want, "kvm"))
+			vm->accel = BR_ACCEL_KVM;
+		else {
+			br_seterr("accelerator \"%s\": expected tcg or kvm",
+				  want);
+			return -1;
+		}
+		why = opt ? "--accel" : "BEAMRUN_ACCEL";
+	} else {
+		vm->accel = kvm_usable() ? BR_ACCEL_KVM : BR_ACCEL_TCG;
+		why = vm->accel == BR_ACCEL_KVM ? "/dev/kvm is usable"
+						: "/dev/kvm is not usable";
+	}
+	if (!vm->dry_run)
+		fprintf(stderr, "beamrun: accelerator: %s (%s)\n",
+			vm->accel == BR_ACCEL_KVM ? "kvm" : "tcg", why);
+	return 0;
+}
+
+static int add_vol(struct br_vm *vm, const char *spec)
+{
+	if (vm->nvol == BR_MAX_VOL) {
+		br_seterr("-b %s: at most %d volumes", spec, BR_MAX_VOL);
+		return -1;
+	}
+	if (br_parse_vol(spec, &vm->vol[vm->nvol]))
+		return -1;
+	vm->nvol++;
+	return 0;
+}
+
+static int add_env(struct br_vm *vm, const char *spec)
+{
+	char *e;
+
+	if (br_parse_env(spec, &e))
+		return -1;
+	strv_push(&vm->env, e);
+	free(e);
+	return 0;
+}
+
+static int set_hostname(struct br_vm *vm, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < n; i++)
+		if (!(name[i] == '-' || name[i] == '.' ||
+		      (name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9')))
+			break;
+	if (n == 0 || n > 64 || i < n || name[0] == '-') {
+		br_seterr("-N %s: not a valid host name", name);
+		return -1;
+	}
+	strcpy(vm->hostname, name);
+	return 0;
+}
+
+static int open_image(struct br_vm *vm, const char *path)
+{
+	vm->image_path = path;
+	return br_image_open(path, &vm->img);
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned lo,
+		      unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
+		br_seterr("%s %s: expected a number from %u to %u", opt, s, lo,
+			  hi);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Two volumes on one mount point, or two NICs with one address. */
+static int vm_check(const struct br_vm *vm)
+{
+	size_t i, j;
+
+	for (i = 0; i < vm->nvol; i++)
+		for (j = i + 1; j < vm->nvol; j++)
+			if (vm->vol[i].mnt[0] &&
+			    !strcmp(vm->vol[i].mnt, vm->vol[j].mnt)) {
+				br_seterr("-b: two volumes on %s",
+					  vm->vol[i].mnt);
+				return -1;
+			}
+	for (i = 0; i < vm->nnic; i++)
+		for (j = i + 1; j < vm->nnic; j++)
+			if (vm->nic[i].method == BR_NET_STATIC &&
+			    vm->nic[j].method == BR_NET_STATIC &&
+			    !strcmp(vm->nic[i].addr, vm->nic[j].addr)) {
+				br_seterr("-W: interfaces %s and %s both have "
+					  "address %s",
+					  vm->nic[i].tag, vm->nic[j].tag,
+					  vm->nic[i].addr);
+				return -1;
+			}
+	return 0;
+}
+
+static const char run_usage[] =
+	"usage: beamrun run [options] IMAGE [ARG...]\n"
+	"Boot IMAGE under qemu in the foreground; the VM powers off when\n"
+	"the Erlang VM stops and beamrun exits with its status.\n"
+	"ARGs go to the start function (MODULE:start([ARG...]) as strings);\n"
+	"for an image without an application they are erl arguments.\n"
+	"  -p, --publish [tcp:|udp:]HOST[:GUEST]  forward 127.0.0.1:HOST to\n"
+	"                          the guest's port GUEST (default: HOST)\n"
+	"  -m, --memory SIZE       guest RAM in MiB, e.g. 64 or 1G (128)\n"
+	"  -c, --cpus N            virtual CPUs (1)\n"
+	"  -e, --env NAME=VALUE    environment variable for the Erlang VM\n"
+	"  -b, --volume IMG[,MNT]  attach a disk image, mounted at MNT\n"
+	"      --ro                the next -b is read-only\n"
+	"  -N, --hostname NAME     guest host name\n"
+	"      --net user|none     network (user: qemu user mode, default)\n"
+	"      --erl-args 'ARGS'   replace the image's erl arguments\n"
+	"      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
+	"      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
+	"      --dry-run           print the qemu command instead of running\n"
+	"  -v, --verbose           show each boot step in the guest\n";
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"publish", required_argument, NULL, 'p'},
+		{"memory", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, 'c'},
+		{"env", required_argument, NULL, 'e'},
+		{"volume", required_argument, NULL, 'b'},
+		{"ro", no_argument, NULL, 'R'},
+		{"hostname", required_argument, NULL, 'N'},
+		{"net", required_argument, NULL, 'n'},
+		{"erl-args", required_argument, NULL, 'A'},
+		{"stop-timeout", required_argument, NULL, 'T'},
+		{"accel", required_argument, NULL, 'a'},
+		{"dry-run", no_argument, NULL, 'D'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct br_vm vm;
+	const char *accel = NULL, *net = "user";
+	int c, ro_next = 0, rc = BR_EXIT_BADINPUT, erl_args_set = 0;
+	int i;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.mem_mib = RUN_DEFAULT_MEM;
+	vm.cpus = 1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+p:m:c:e:b:N:vh", opts, NULL)) !=
+	       -1) {
+		int bad = 0;
+
+		switch (c) {
+		case 'p':
+			if (vm.nfwd == BR_MAX_FWD) {
+				br_seterr("-p: at most %d forwards", BR_MAX_FWD);
+				bad = 1;
+			} else {
+				bad = br_parse_fwd(optarg,
+						   &vm.fwd[vm.nfwd++]) != 0;
+			}
+			break;
+		case 'm':
+			bad = br_parse_mib(optarg, &vm.mem_mib) != 0;
+			break;
+		case 'c':
+			bad = parse_uint("--cpus", optarg, 1, 64, &vm.cpus);
+			break;
+		case 'e':
+			bad = add_env(&vm, optarg) != 0;
+			break;
+		case 'b':
+			bad = add_vol(&vm, optarg) != 0;
+			if (!bad)
+				vm.vol[vm.nvol - 1].ro = ro_next;
+			ro_next = 0;
+			break;
+		case 'R':
+			ro_next = 1;
+			break;
+		case 'N':
+			bad = set_hostname(&vm, optarg) != 0;
+			break;
+		case 'n':
+			if (strcmp(optarg, "user") && strcmp(optarg, "none")) {
+				br_seterr("--net %s: expected user or none",
+					  optarg);
+				bad = 1;
+			}
+			net = optarg;
+			break;
+		case 'A':
+			strv_free(&vm.args);
+			bad = br_split_words(optarg, &vm.args) != 0;
+			erl_args_set = 1;
+			break;
+		case 'T':
+			bad = parse_uint("--stop-timeout", optarg, 1, 3600,
+					 &vm.stop_timeout);
+			break;
+		case 'a':
+			accel = optarg;
+			break;
+		case 'D':
+			vm.dry_run = 1;
+			break;
+		case 'v':
+			br_verbose = 1;
+			vm.guest_verbose = 1;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			vm_free(&vm);
+			return 0;
+		default:
+			br_seterr("run: unknown option %s (see beamrun run "
+				  "--help)",
+				  argv[optind - 1]);
+			bad = 1;
+		}
+		if (bad) {
+			br_die_msg("%s", br_err());
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		br_die_msg("run: no image given (see beamrun run --help)");
+		goto out;
+	}
+	if (erl_args_set && vm.args.n == 0) {
+		br_die_msg("--erl-args: empty");
+		goto out;
+	}
+	if (vm.nfwd && !strcmp(net, "none")) {
+		br_die_msg("-p needs a network; it cannot go with --net none");
+		goto out;
+	}
+	if (open_image(&vm, argv[optind])) {
+		br_die_msg("%s", br_err());
+		goto out;
+	}
+	for (i = optind + 1; i < argc; i++)
+		strv_push(vm.img.app && vm.img.app[0] ? &vm.app_args : &vm.args,
+			  argv[i]);
+	if (!strcmp(net, "user")) {
+		vm.nic[0].backend = xstrdup("user");
+		vm.nic[0].family = AF_INET;
+		vm.nic[0].mac[0] = 0x52;
+		vm.nic[0].mac[1] = 0x54;
+		vm.nic[0].mac[5] = 0x01;
+		vm.nnic = 1;
+	}
+	if (vm_check(&vm) || choose_accel(&vm, accel)) {
+		br_die_msg("%s", br_err());
+		goto out;
+	}
+	rc = br_launch(&vm);
+out:
+	vm_free(&vm);
+	return rc;
+}
+
+static const char rump_usage[] =
+	"usage: beamrun [-D] qemu|kvm [options] IMAGE [\"ERL ARGS\"]\n"
+	"rumprun's launcher options, with the same meanings:\n"
+	"  -b IMG[,MNT]          attach IMG as a disk, mounted at MNT\n"
+	"  -e VAR[=VALUE]        environment variable for the Erlang VM\n"
+	"  -I TAG,BASE,BACKEND   network interface; BACKEND is qemu's\n"
+	"                        -net/-netdev text ('-net user', 'tap,...')\n"
+	"  -W TAG,inet,static,ADDR/BITS[,GW] | TAG,inet,dhcp |\n"
+	"     TAG,inet6,auto | TAG,inet6,static,ADDR/BITS[,GW]\n"
+	"  -M MB                 guest RAM (64)\n"
+	"  -N NAME               guest host name\n"
+	"  -g ARGS               extra qemu arguments\n"
+	"  -D PORT               qemu gdb server on 127.0.0.1:PORT\n"
+	"  -i                    foreground: console on the terminal and\n"
+	"                        beamrun exits with the guest's status\n"
+	"                        (without it: background, prints qemu:PID)\n"
+	"  -p                    start with the CPU paused\n"
+	"  -n, --dry-run         print the qemu command instead of running\n"
+	"  -v                    show each boot step in the guest\n"
+	"The words after IMAGE are the Erlang VM's arguments, as given to\n"
+	"erl (a single quoted string is split at spaces, as rumprun did).\n";
+
+int cmd_rumprun(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct br_vm vm;
+	int c, i, rc = BR_EXIT_BADINPUT;
+	int kvm = !strcmp(argv[0], "kvm");
+
+	memset(&vm, 0, sizeof(vm));
+	vm.mem_mib = RUMP_DEFAULT_MEM;
+	vm.cpus = 1;
+	vm.accel = kvm ? BR_ACCEL_KVM : BR_ACCEL_TCG;
+	if (getenv("BEAMRUN_DRY_RUN"))
+		vm.dry_run = 1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+b:e:g:iI:M:N:pW:D:dvh", opts,
+				NULL)) != -1) {
+		int bad = 0;
+
+		switch (c) {
+		case 'b':
+			bad = add_vol(&vm, optarg) != 0;
+			break;
+		case 'e':
+			bad = add_env(&vm, optarg) != 0;
+			break;
+		case 'g':
+			bad = br_split_words(optarg, &vm.qemu_extra) != 0;
+			break;
+		case 'i':
+			vm.interactive = 1;
+			break;
+		case 'I':
+			if (vm.nnic == BR_MAX_NIC) {
+				br_seterr("-I %s: at most %d interfaces", optarg,
+					  BR_MAX_NIC);
+				bad = 1;
+				break;
+			}
+			bad = br_parse_nic(optarg, &vm.nic[vm.nnic]) != 0;
+			if (!bad) {
+				size_t k;
+
+				for (k = 0; k < vm.nnic; k++)
+					if (!strcmp(vm.nic[k].tag,
+						    vm.nic[vm.nnic].tag))
+						break;
+				if (k < vm.nnic) {
+					br_seterr("-I %s: tag %s is already "
+						  "used",
+						  optarg, vm.nic[k].tag);
+					free(vm.nic[vm.nnic].backend);
+					bad = 1;
+					break;
+				}
+				vm.nnic++;
+			}
+			break;
+		case 'W':
+			bad = br_parse_netspec(optarg, vm.nic, vm.nnic) != 0;
+			break;
+		case 'M':
+			bad = parse_uint("-M", optarg, 16, 1024 * 1024,
+					 &vm.mem_mib);
+			break;
+		case 'N':
+			bad = set_hostname(&vm, optarg) != 0;
+			break;
+		case 'p':
+			vm.paused = 1;
+			break;
+		case 'D':
+			bad = parse_uint("-D", optarg, 1, 65535, &vm.gdb_port);
+			break;
+		case 'd':
+			br_seterr("-d is not supported on %s (Xen only)",
+				  argv[0]);
+			bad = 1;
+			break;
+		case 'n':
+			vm.dry_run = 1;
+			break;
+		case 'v':
+			br_verbose = 1;
+			vm.guest_verbose = 1;
+			break;
+		case 'h':
+			fputs(rump_usage, stdout);
+			vm_free(&vm);
+			return 0;
+		default:
+			if (optopt && strchr("beIgMNWD", optopt))
+				br_seterr("%s: -%c needs a value", argv[0],
+					  optopt);
+			else
+				br_seterr("%s: unknown option %s", argv[0],
+					  argv[optind - 1]);
+			bad = 1;
+		}
+		if (bad) {
+			br_die_msg("%s", br_err());
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		br_die_msg("%s: no image given (see beamrun %s --help)",
+			   argv[0], argv[0]);
+		goto out;
+	}
+	if (open_image(&vm, argv[optind])) {
+		br_die_msg("%s", br_err());
+		goto out;
+	}
+	for (i = optind + 1; i < argc; i++)
+		if (br_split_words(argv[i], &vm.args)) {
+			br_die_msg("%s", br_err());
+			goto out;
+		}
+	if (vm_check(&vm)) {
+		br_die_msg("%s", br_err());
+		goto out;
+	}
+	if (vm.interactive || vm.dry_run) {
+		rc = br_launch(&vm);
+	} else {
+		const char *t = getenv("TMPDIR");
+
+		rc = br_launch_detached(&vm, t && *t ? t : "/tmp");
+	}
+out:
+	vm_free(&vm);
+	return rc;
+}

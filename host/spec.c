@@ -1,0 +1,408 @@
+/* beamrun: parsers for the option values users type (-p, -b, -I, -W, -e). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "beamrun.h"
+
+static int parse_port(const char *s, const char *end, unsigned *port)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (s == end)
+		return -1;
+	for (p = s; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 65535)
+			return -1;
+	}
+	if (v == 0)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+int br_parse_fwd(const char *spec, struct br_fwd *f)
+{
+	const char *s = spec, *colon;
+
+	memset(f, 0, sizeof(*f));
+	strcpy(f->proto, "tcp");
+	if (!strncmp(s, "tcp:", 4) || !strncmp(s, "udp:", 4)) {
+		memcpy(f->proto, s, 3);
+		s += 4;
+	}
+	colon = strchr(s, ':');
+	if (!colon) {
+		if (parse_port(s, s + strlen(s), &f->host_port))
+			goto bad;
+		f->guest_port = f->host_port;
+		return 0;
+	}
+	if (parse_port(s, colon, &f->host_port) ||
+	    parse_port(colon + 1, colon + 1 + strlen(colon + 1),
+		       &f->guest_port))
+		goto bad;
+	return 0;
+bad:
+	br_seterr("-p %s: expected [tcp:|udp:]HOSTPORT[:GUESTPORT] with ports "
+		  "1-65535",
+		  spec);
+	return -1;
+}
+
+static void random_mac(unsigned char mac[6])
+{
+	FILE *f = fopen("/dev/urandom", "re");
+
+	/* qemu's own OUI, as rumprun did; the rest random. */
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	if (!f || fread(mac + 3, 1, 3, f) != 3) {
+		mac[3] = (unsigned char)rand();
+		mac[4] = (unsigned char)rand();
+		mac[5] = (unsigned char)rand();
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * rumprun passed BACKEND to qemu as "-net ..." words; qemu's newer
+ * -netdev takes the same text after the type, so "-net tap,ifname=x"
+ * and "tap,ifname=x" both become "-netdev tap,id=...,ifname=x".
+ */
+int br_parse_nic(const char *spec, struct br_nic *n)
+{
+	const char *c1, *c2, *be;
+	static const char *const types[] = {"user", "tap", "socket",
+					    "stream", "dgram", "bridge",
+					    "vde", "l2tpv3"};
+	size_t i, tl;
+
+	memset(n, 0, sizeof(*n));
+	c1 = strchr(spec, ',');
+	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	if (!c1 || !c2 || c1 == spec || c2 == c1 + 1 || !c2[1]) {
+		br_seterr("-I %s: expected TAG,BASE,BACKEND (for example "
+			  "net0,vioif,'-net user')",
+			  spec);
+		return -1;
+	}
+	if ((size_t)(c1 - spec) >= sizeof(n->tag) ||
+	    (size_t)(c2 - c1 - 1) >= sizeof(n->base)) {
+		br_seterr("-I %s: tag or base name too long", spec);
+		return -1;
+	}
+	memcpy(n->tag, spec, (size_t)(c1 - spec));
+	memcpy(n->base, c1 + 1, (size_t)(c2 - c1 - 1));
+	be = c2 + 1;
+	while (*be == ' ')
+		be++;
+	if (!strncmp(be, "-netdev ", 8))
+		be += 8;
+	else if (!strncmp(be, "-net ", 5))
+		be += 5;
+	while (*be == ' ')
+		be++;
+	tl = strcspn(be, ",");
+	for (i = 0; i < sizeof(types) / sizeof(*types); i++)
+		if (strlen(types[i]) == tl && !strncmp(be, types[i], tl))
+			break;
+	if (i == sizeof(types) / sizeof(*types) || strchr(be, ' ')) {
+		br_seterr("-I %s: backend \"%s\" is not a qemu network backend "
+			  "(user, tap, socket, stream, ...)",
+			  spec, be);
+		return -1;
+	}
+	n->backend = xstrdup(be);
+	n->family = AF_INET;
+	random_mac(n->mac);
+	return 0;
+}
+
+int br_parse_addr(const char *spec, int family, struct br_nic *n)
+{
+	char buf[160], *slash, *comma, *end;
+	unsigned char a[16], g[16];
+	long bits;
+	int max = family == AF_INET ? 32 : 128;
+
+	if (strlen(spec) >= sizeof(buf)) {
+		br_seterr("%s: too long", spec);
+		return -1;
+	}
+	strcpy(buf, spec);
+	comma = strchr(buf, ',');
+	if (comma)
+		*comma++ = '\0';
+	slash = strchr(buf, '/');
+	if (!slash) {
+		br_seterr("%s: address needs a prefix length, as in "
+			  "10.0.2.15/24",
+			  buf);
+		return -1;
+	}
+	*slash++ = '\0';
+	errno = 0;
+	bits = strtol(slash, &end, 10);
+	if (errno || end == slash || *end || bits < 1 || bits > max) {
+		br_seterr("%s/%s: prefix length must be 1-%d", buf, slash,
+			  max);
+		return -1;
+	}
+	if (inet_pton(family, buf, a) != 1) {
+		br_seterr("%s: not an IPv%d address", buf,
+			  family == AF_INET ? 4 : 6);
+		return -1;
+	}
+	if (comma && inet_pton(family, comma, g) != 1) {
+		br_seterr("%s: gateway is not an IPv%d address", comma,
+			  family == AF_INET ? 4 : 6);
+		return -1;
+	}
+	if (comma) {
+		int i;
+
+		/* The gateway must be on the interface's own subnet. */
+		for (i = 0; i < bits; i++) {
+			int m = 0x80 >> (i % 8);
+
+			if ((a[i / 8] & m) != (g[i / 8] & m)) {
+				br_seterr("gateway %s is outside %s/%ld",
+					  comma, buf, bits);
+				return -1;
+			}
+		}
+		snprintf(n->gw, sizeof(n->gw), "%s", comma);
+	} else {
+		n->gw[0] = '\0';
+	}
+	snprintf(n->addr, sizeof(n->addr), "%s", buf);
+	n->prefix = (int)bits;
+	n->family = family;
+	n->method = BR_NET_STATIC;
+	return 0;
+}
+
+int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
+{
+	const char *c = strchr(spec, ',');
+	struct br_nic *n = NULL;
+	size_t i, tl;
+	const char *rest;
+
+	if (!c || c == spec) {
+		br_seterr("-W %s: expected TAG,inet,static,ADDR/BITS[,GW], "
+			  "TAG,inet,dhcp or TAG,inet6,auto",
+			  spec);
+		return -1;
+	}
+	tl = (size_t)(c - spec);
+	for (i = 0; i < nnic; i++)
+		if (strlen(nics[i].tag) == tl && !strncmp(nics[i].tag, spec, tl))
+			n = &nics[i];
+	if (!n) {
+		br_seterr("-W %s: no interface tagged \"%.*s\" (define it with "
+			  "-I first)",
+			  spec, (int)tl, spec);
+		return -1;
+	}
+	rest = c + 1;
+	if (!strcmp(rest, "inet,dhcp")) {
+		n->method = BR_NET_DHCP;
+		n->family = AF_INET;
+		return 0;
+	}
+	if (!strcmp(rest, "inet6,auto")) {
+		n->method = BR_NET_AUTO6;
+		n->family = AF_INET6;
+		return 0;
+	}
+	if (!strncmp(rest, "inet,static,", 12)) {
+		if (br_parse_addr(rest + 12, AF_INET, n) == 0)
+			return 0;
+	} else if (!strncmp(rest, "inet6,static,", 13)) {
+		if (br_parse_addr(rest + 13, AF_INET6, n) == 0)
+			return 0;
+	} else {
+		br_seterr("-W %s: method must be inet,static, inet,dhcp, "
+			  "inet6,static or inet6,auto",
+			  spec);
+		return -1;
+	}
+	{
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", br_err());
+		br_seterr("-W %s: %s", spec, why);
+	}
+	return -1;
+}
+
+int br_parse_vol(const char *spec, struct br_vol *v)
+{
+	const char *comma = strrchr(spec, ',');
+	size_t plen = comma ? (size_t)(comma - spec) : strlen(spec);
+	char *path;
+	struct stat st;
+
+	memset(v, 0, sizeof(*v));
+	memset(&st, 0, sizeof(st));
+	errno = 0;
+	if (plen == 0 || (comma && !comma[1])) {
+		br_seterr("-b %s: expected IMAGE[,MOUNTPOINT]", spec);
+		return -1;
+	}
+	path = strndup(spec, plen);
+	if (!path) {
+		br_seterr("out of memory");
+		return -1;
+	}
+	if (stat(path, &st) || !S_ISREG(st.st_mode)) {
+		br_seterr("-b %s: %s: %s", spec, path,
+			  errno == ENOENT ? "no such file"
+			  : S_ISDIR(st.st_mode) ? "is a directory, not an image"
+						: strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (comma) {
+		const char *m = comma + 1;
+
+		if (m[0] != '/' || strlen(m) >= sizeof(v->mnt) ||
+		    strstr(m, "/../") || !strcmp(m, "/") ||
+		    strspn(m, "/") == strlen(m)) {
+			br_seterr("-b %s: mount point must be an absolute path "
+				  "below /",
+				  spec);
+			free(path);
+			return -1;
+		}
+		strcpy(v->mnt, m);
+	}
+	v->path = path;
+	return 0;
+}
+
+int br_parse_env(const char *spec, char **out)
+{
+	const char *eq = strchr(spec, '=');
+	size_t nl = eq ? (size_t)(eq - spec) : strlen(spec);
+	size_t i;
+
+	if (nl == 0) {
+		br_seterr("-e %s: expected NAME=VALUE", spec);
+		return -1;
+	}
+	for (i = 0; i < nl; i++) {
+		char c = spec[i];
+
+		if (!(c == '_' || (c >= 'A' && c <= 'Z') ||
+		      (c >= 'a' && c <= 'z') || (i && c >= '0' && c <= '9'))) {
+			br_seterr("-e %s: \"%.*s\" is not a variable name",
+				  spec, (int)nl, spec);
+			return -1;
+		}
+	}
+	if (!eq) {
+		const char *val = getenv(spec);
+
+		if (!val) {
+			br_seterr("-e %s: not set on the host; give a value "
+				  "with %s=VALUE",
+				  spec, spec);
+			return -1;
+		}
+		if (asprintf(out, "%s=%s", spec, val) < 0)
+			return -1;
+		return 0;
+	}
+	*out = xstrdup(spec);
+	return 0;
+}
+
+int br_parse_mib(const char *s, unsigned *mib)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		goto bad;
+	if (*end == 'G' || *end == 'g')
+		v *= 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		end++;
+	if (*end == 'i')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end || v == 0 || v > 1024 * 1024)
+		goto bad;
+	*mib = (unsigned)v;
+	return 0;
+bad:
+	br_seterr("%s: expected a size in MiB such as 64, 64M or 1G", s);
+	return -1;
+}
+
+int br_split_words(const char *s, struct strv *out)
+{
+	char *w = xmalloc(strlen(s) + 1);
+	size_t n = 0;
+	int inword = 0;
+	char q = 0;
+
+	for (; *s; s++) {
+		if (q) {
+			if (*s == q) {
+				q = 0;
+			} else if (*s == '\\' && q == '"' && s[1]) {
+				w[n++] = *++s;
+			} else {
+				w[n++] = *s;
+			}
+			continue;
+		}
+		if (*s == '\'' || *s == '"') {
+			q = *s;
+			inword = 1;
+		} else if (*s == '\\') {
+			if (s[1])
+				w[n++] = *++s;
+			inword = 1;
+		} else if (*s == ' ' || *s == '\t' || *s == '\n') {
+			if (inword) {
+				w[n] = '\0';
+				strv_push(out, w);
+				n = 0;
+				inword = 0;
+			}
+		} else {
+			w[n++] = *s;
+			inword = 1;
+		}
+	}
+	if (q) {
+		free(w);
+		br_seterr("unterminated %c quote in arguments", q);
+		return -1;
+	}
+	if (inword) {
+		w[n] = '\0';
+		strv_push(out, w);
+	}
+	free(w);
+	return 0;
+}

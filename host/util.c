@@ -1,0 +1,399 @@
+/* beamrun: shared helpers: error text, string vectors, processes, files. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "beamrun.h"
+
+static char br_errbuf[1024];
+int br_verbose;
+
+void br_seterr(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(br_errbuf, sizeof(br_errbuf), fmt, ap);
+	va_end(ap);
+}
+
+const char *br_err(void)
+{
+	return br_errbuf[0] ? br_errbuf : "unknown error";
+}
+
+void br_die_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("beamrun: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void br_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!br_verbose)
+		return;
+	fputs("beamrun: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+
+	if (!p) {
+		br_die_msg("out of memory");
+		exit(BR_EXIT_BADINPUT);
+	}
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = xmalloc(strlen(s) + 1);
+
+	return strcpy(p, s);
+}
+
+void strv_push(struct strv *s, const char *str)
+{
+	if (s->n + 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **nv = realloc(s->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			br_die_msg("out of memory");
+			exit(BR_EXIT_BADINPUT);
+		}
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = xstrdup(str);
+	s->v[s->n] = NULL;
+}
+
+void strv_pushf(struct strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0) {
+		br_die_msg("out of memory");
+		exit(BR_EXIT_BADINPUT);
+	}
+	va_end(ap);
+	strv_push(s, p);
+	free(p);
+}
+
+void strv_free(struct strv *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int needs_quote(const char *w)
+{
+	if (!*w)
+		return 1;
+	for (; *w; w++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789-_=+/.,:@%^",
+			    *w))
+			return 1;
+	return 0;
+}
+
+char *strv_join_shell(const struct strv *s)
+{
+	size_t i, len = 1;
+	char *out, *p;
+	const char *c;
+
+	for (i = 0; i < s->n; i++)
+		len += strlen(s->v[i]) * 4 + 3;
+	out = p = xmalloc(len);
+	for (i = 0; i < s->n; i++) {
+		if (i)
+			*p++ = ' ';
+		if (!needs_quote(s->v[i])) {
+			p = stpcpy(p, s->v[i]);
+			continue;
+		}
+		*p++ = '\'';
+		for (c = s->v[i]; *c; c++) {
+			if (*c == '\'')
+				p = stpcpy(p, "'\\''");
+			else
+				*p++ = *c;
+		}
+		*p++ = '\'';
+	}
+	*p = '\0';
+	return out;
+}
+
+static int br_wait(pid_t pid, const char *name)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			br_seterr("%s: wait: %s", name, strerror(errno));
+			return -1;
+		}
+	if (WIFEXITED(st)) {
+		if (WEXITSTATUS(st) == 127) {
+			br_seterr("%s: not found (is it installed?)", name);
+			return -1;
+		}
+		return WEXITSTATUS(st);
+	}
+	br_seterr("%s: killed by signal %d", name, WTERMSIG(st));
+	return -1;
+}
+
+static pid_t br_spawn(char *const argv[], int out_fd)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		br_seterr("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if (out_fd >= 0) {
+			dup2(out_fd, 1);
+			close(out_fd);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int br_run(char *const argv[], int quiet)
+{
+	int fd = -1, rc;
+	pid_t pid;
+
+	if (br_verbose) {
+		struct strv tmp = {(char **)argv, 0, 0};
+		char *s;
+
+		while (argv[tmp.n])
+			tmp.n++;
+		s = strv_join_shell(&tmp);
+		br_info("run: %s", s);
+		free(s);
+	}
+	if (quiet && !br_verbose)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	pid = br_spawn(argv, fd);
+	if (fd >= 0)
+		close(fd);
+	if (pid < 0)
+		return -1;
+	rc = br_wait(pid, argv[0]);
+	return rc;
+}
+
+int br_run_capture(char *const argv[], char **out)
+{
+	int p[2], rc;
+	size_t len = 0, cap = 4096;
+	char *buf;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC)) {
+		br_seterr("pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = br_spawn(argv, p[1]);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	buf = xmalloc(cap);
+	while ((n = read(p[0], buf + len, cap - len - 1)) > 0 ||
+	       (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		len += (size_t)n;
+		if (cap - len < 2) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (!buf) {
+				br_die_msg("out of memory");
+				exit(BR_EXIT_BADINPUT);
+			}
+		}
+	}
+	buf[len] = '\0';
+	close(p[0]);
+	rc = br_wait(pid, argv[0]);
+	*out = buf;
+	return rc;
+}
+
+int br_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		br_seterr("%s: path too long", path);
+		return -1;
+	}
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST) {
+			br_seterr("mkdir %s: %s", buf, strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST) {
+		br_seterr("mkdir %s: %s", buf, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int br_copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	struct stat st;
+	int in, out, rc = -1;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st)) {
+		br_seterr("%s: %s", src, strerror(errno));
+		if (in >= 0)
+			close(in);
+		return -1;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		   st.st_mode & 0777);
+	if (out < 0) {
+		br_seterr("%s: %s", dst, strerror(errno));
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	if (n == 0)
+		rc = 0;
+	else
+		br_seterr("copy %s to %s: %s", src, dst, strerror(errno));
+	if (close(out) && rc == 0) {
+		br_seterr("%s: %s", dst, strerror(errno));
+		rc = -1;
+	}
+	close(in);
+	return rc;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+int br_rm_rf(const char *path)
+{
+	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) && errno != ENOENT) {
+		br_seterr("remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int br_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int br_is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+const char *br_self_dir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return strcpy(dir, ".");
+	dir[n] = '\0';
+	*strrchr(dir, '/') = '\0';
+	return dir;
+}
+
+const char *br_data_file(const char *rel)
+{
+	static char path[PATH_MAX];
+	const char *env = getenv("BEAMRUN_LIBDIR");
+	/* build/bin/beamrun finds build/kernel, build/init, host/ ... */
+	const char *fmts[] = {"%s/../%s", "%s/../../host/%s",
+			      "%s/../lib/beamrun/%s"};
+	size_t i;
+
+	if (env && *env) {
+		snprintf(path, sizeof(path), "%s/%s", env, rel);
+		return br_is_file(path) ? path : NULL;
+	}
+	for (i = 0; i < sizeof(fmts) / sizeof(*fmts); i++) {
+		snprintf(path, sizeof(path), fmts[i], br_self_dir(), rel);
+		if (br_is_file(path))
+			return path;
+	}
+	return NULL;
+}
+
+void br_fix_mode(int fd)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+}

@@ -1,0 +1,263 @@
+/* beamrun: "volume": data volumes (ISO 9660 via libarchive, ext4). */
+#define _GNU_SOURCE
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "beamrun.h"
+
+/*
+ * Write the tree under dir into an ISO 9660 image with Rock Ridge (so
+ * file modes, long names and symlinks survive) and Joliet. With a
+ * prefix, the tree appears under that path inside the image.
+ */
+static int volume_iso(const char *dir, const char *out, const char *prefix,
+		      const char *label)
+{
+	struct archive *disk = NULL, *iso = NULL;
+	struct archive_entry *e;
+	char *tmp = NULL;
+	size_t dlen = strlen(dir);
+	int fd, rc = -1, r;
+
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", out) < 0)
+		return -1;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		br_seterr("%s: %s", out, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	br_fix_mode(fd);
+	iso = archive_write_new();
+	disk = archive_read_disk_new();
+	if (!iso || !disk || archive_write_set_format_iso9660(iso) ||
+	    archive_write_set_option(iso, "iso9660", "rockridge", "1") ||
+	    archive_write_set_option(iso, "iso9660", "joliet", "1") ||
+	    archive_write_set_option(iso, "iso9660", "volume-id", label) ||
+	    archive_write_open_fd(iso, fd)) {
+		br_seterr("%s: %s", out,
+			  iso ? archive_error_string(iso) : "out of memory");
+		goto out;
+	}
+	archive_read_disk_set_symlink_physical(disk);
+	archive_read_disk_set_standard_lookup(disk);
+	if (archive_read_disk_open(disk, dir)) {
+		br_seterr("%s: %s", dir, archive_error_string(disk));
+		goto out;
+	}
+	for (;;) {
+		const char *src;
+		char name[PATH_MAX];
+
+		e = archive_entry_new();
+		r = archive_read_next_header2(disk, e);
+		if (r == ARCHIVE_EOF) {
+			archive_entry_free(e);
+			break;
+		}
+		if (r != ARCHIVE_OK) {
+			br_seterr("%s: %s", dir, archive_error_string(disk));
+			archive_entry_free(e);
+			goto out;
+		}
+		archive_read_disk_descend(disk);
+		src = archive_entry_sourcepath(e);
+		/* Paths inside the image are relative to dir. */
+		if (strlen(src) <= dlen) {
+			archive_entry_free(e);
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s%s%s", prefix ? prefix : "",
+			 prefix ? "/" : "", src + dlen + (src[dlen] == '/'));
+		archive_entry_set_pathname(e, name);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		archive_entry_set_uname(e, "root");
+		archive_entry_set_gname(e, "root");
+		if (archive_write_header(iso, e) < ARCHIVE_WARN) {
+			br_seterr("%s: %s", name, archive_error_string(iso));
+			archive_entry_free(e);
+			goto out;
+		}
+		if (archive_entry_filetype(e) == AE_IFREG &&
+		    archive_entry_size(e) > 0) {
+			char buf[65536];
+			ssize_t n;
+			int in = open(src, O_RDONLY | O_CLOEXEC);
+
+			if (in < 0) {
+				br_seterr("%s: %s", src, strerror(errno));
+				archive_entry_free(e);
+				goto out;
+			}
+			while ((n = read(in, buf, sizeof(buf))) > 0)
+				if (archive_write_data(iso, buf, (size_t)n) !=
+				    n)
+					break;
+			close(in);
+			if (n != 0) {
+				br_seterr("%s: %s", src,
+					  n < 0 ? strerror(errno)
+						: archive_error_string(iso));
+				archive_entry_free(e);
+				goto out;
+			}
+		}
+		archive_entry_free(e);
+	}
+	if (archive_write_close(iso)) {
+		br_seterr("%s: %s", out, archive_error_string(iso));
+		goto out;
+	}
+	if (fsync(fd) || rename(tmp, out)) {
+		br_seterr("%s: %s", out, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (disk)
+		archive_read_free(disk);
+	if (iso)
+		archive_write_free(iso);
+	close(fd);
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* An empty ext4 file system of the given size, for writable data. */
+static int volume_ext4(const char *out, unsigned mib)
+{
+	char *tmp, size[32];
+	int fd, rc;
+
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", out) < 0)
+		return -1;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		br_seterr("%s: %s", out, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	br_fix_mode(fd);
+	close(fd);
+	snprintf(size, sizeof(size), "%uM", mib);
+	{
+		char *argv[] = {"mkfs.ext4", "-q", "-F", "-L", "beamrun-data",
+				tmp, size, NULL};
+
+		rc = br_run(argv, 1);
+	}
+	if (rc == 0 && rename(tmp, out) == 0) {
+		free(tmp);
+		return 0;
+	}
+	if (rc > 0)
+		br_seterr("mkfs.ext4 failed (status %d)", rc);
+	else if (rc == 0)
+		br_seterr("%s: %s", out, strerror(errno));
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+static const char volume_usage[] =
+	"usage: beamrun volume iso [--prefix PATH] [--label L] DIR OUT.iso\n"
+	"       beamrun volume create OUT.img SIZE\n"
+	"iso:    an ISO 9660 data volume (Rock Ridge, Joliet) holding the\n"
+	"        files under DIR, under PATH inside the image if given\n"
+	"        (rumprun's genisoimage step: the OTP tree, an app's beams)\n"
+	"create: an empty ext4 volume of SIZE (e.g. 64M) for -b IMG,MNT\n";
+
+int cmd_volume(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"prefix", required_argument, NULL, 'P'},
+		{"label", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *prefix = NULL, *label = "BEAMRUN";
+	int c;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(volume_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "create")) {
+		unsigned mib;
+
+		if (argc != 4) {
+			br_die_msg("volume create: expected OUT.img SIZE");
+			return 2;
+		}
+		if (br_parse_mib(argv[3], &mib)) {
+			br_die_msg("volume create: %s", br_err());
+			return 2;
+		}
+		if (br_is_dir(argv[2]) || volume_ext4(argv[2], mib)) {
+			br_die_msg("volume create: %s",
+				   br_is_dir(argv[2]) ? "output is a directory"
+						      : br_err());
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(argv[1], "iso")) {
+		br_die_msg("volume: unknown kind \"%s\" (iso or create)",
+			   argv[1]);
+		return 2;
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			prefix = optarg;
+			while (*prefix == '/')
+				prefix++;
+			if (!*prefix)
+				prefix = NULL;
+			break;
+		case 'L':
+			label = optarg;
+			break;
+		case 'h':
+			fputs(volume_usage, stdout);
+			return 0;
+		default:
+			br_die_msg("volume iso: unknown option or missing value: "
+				   "%s",
+				   argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		br_die_msg("volume iso: expected DIR OUT.iso");
+		return 2;
+	}
+	if (!br_is_dir(argv[optind])) {
+		br_die_msg("volume iso: %s: no such directory", argv[optind]);
+		return 1;
+	}
+	if (br_is_dir(argv[optind + 1])) {
+		br_die_msg("volume iso: %s: is a directory", argv[optind + 1]);
+		return 1;
+	}
+	if (volume_iso(argv[optind], argv[optind + 1], prefix, label)) {
+		br_die_msg("volume iso: %s", br_err());
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,294 @@
+/* beamrun-init: start beam.smp directly, doing what erlexec would do. */
+#include <errno.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "init.h"
+
+struct strv {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+
+static void sv_push(struct strv *s, const char *str)
+{
+	char **nv;
+
+	if (s->oom)
+		return;
+	if (s->n + 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+
+		nv = realloc(s->v, cap * sizeof(*nv));
+		if (!nv) {
+			s->oom = 1;
+			return;
+		}
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n] = strdup(str);
+	if (!s->v[s->n]) {
+		s->oom = 1;
+		return;
+	}
+	s->v[++s->n] = NULL;
+}
+
+/* Set NAME=VALUE, replacing an earlier NAME: later settings win. */
+static void sv_setenv(struct strv *s, const char *kv)
+{
+	size_t i, nl = strcspn(kv, "=");
+	char *dup;
+
+	for (i = 0; i < s->n; i++)
+		if (!strncmp(s->v[i], kv, nl) && s->v[i][nl] == '=') {
+			dup = strdup(kv);
+			if (!dup) {
+				s->oom = 1;
+				return;
+			}
+			free(s->v[i]);
+			s->v[i] = dup;
+			return;
+		}
+	sv_push(s, kv);
+}
+
+static void sv_pushf(struct strv *s, const char *fmt, const char *a,
+		     const char *b)
+{
+	char buf[INIT_PATH_MAX * 2];
+
+	snprintf(buf, sizeof(buf), fmt, a, b);
+	sv_push(s, buf);
+}
+
+void init_strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int is_flag(const char *a)
+{
+	return (a[0] == '-' || a[0] == '+') && a[1] != '\0';
+}
+
+/*
+ * Locate the emulator: ROOT/erts-VSN/bin/beam.smp. More than one ERTS
+ * under one root would need start_erl.data to choose, which only
+ * release tooling writes, so that is refused rather than guessed.
+ */
+static int beam_find_emu(const char *root, char *emu, size_t len, char *err,
+			 size_t errlen)
+{
+	char pat[INIT_PATH_MAX * 2];
+	glob_t g;
+	int rc;
+
+	snprintf(pat, sizeof(pat), "%s/erts-*/bin/beam.smp", root);
+	rc = glob(pat, 0, NULL, &g);
+	if (rc == GLOB_NOMATCH) {
+		snprintf(err, errlen, "no emulator: %s matches nothing", pat);
+		return -1;
+	}
+	if (rc) {
+		snprintf(err, errlen, "no emulator: cannot search %s", pat);
+		return -1;
+	}
+	if (g.gl_pathc > 1) {
+		snprintf(err, errlen,
+			 "several ERTS versions under %s; keep one", root);
+		globfree(&g);
+		return -1;
+	}
+	snprintf(emu, len, "%s", g.gl_pathv[0]);
+	globfree(&g);
+	return 0;
+}
+
+/*
+ * Split erl-style arguments the way erlexec does: "+" flags and their
+ * values go to the emulator, "-" flags to init; the flags erlexec
+ * itself consumes (-root, -progname, -home, -bindir, -env) set the
+ * values this function passes on, and everything from -extra on is
+ * passed as is. A flag's values are the words after it up to the next
+ * word that starts with "-" or "+".
+ */
+int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
+		      char *err, size_t errlen)
+{
+	struct strv emu = {0}, args = {0}, env = {0};
+	char root[INIT_PATH_MAX], home[INIT_PATH_MAX] = "/tmp";
+	char progname[64] = "erl", bindir[INIT_PATH_MAX] = "";
+	char path[INIT_PATH_MAX];
+	char *const *a = cfg->args;
+	size_t i = 0, n = cfg->nargs;
+	int rc = -1;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(root, sizeof(root), "%s", cfg->root);
+	while (i < n) {
+		const char *f = a[i];
+		struct strv *dst;
+
+		if (!strcmp(f, "--")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(f, "-extra")) {
+			for (; i < n; i++)
+				sv_push(&args, a[i]);
+			break;
+		}
+		if (!strcmp(f, "-root") || !strcmp(f, "-progname") ||
+		    !strcmp(f, "-home") || !strcmp(f, "-bindir")) {
+			char *dstbuf = f[1] == 'r' ? root
+				       : f[1] == 'p' ? progname
+				       : f[1] == 'h' ? home
+						     : bindir;
+			size_t dlen = f[1] == 'p' ? sizeof(progname)
+						  : INIT_PATH_MAX;
+
+			if (i + 1 >= n || is_flag(a[i + 1])) {
+				snprintf(err, errlen, "%s needs a value", f);
+				goto out;
+			}
+			snprintf(dstbuf, dlen, "%s", a[i + 1]);
+			i += 2;
+			continue;
+		}
+		if (!strcmp(f, "-env")) {
+			if (i + 2 >= n) {
+				snprintf(err, errlen, "-env needs NAME VALUE");
+				goto out;
+			}
+			sv_pushf(&env, "%s=%s", a[i + 1], a[i + 2]);
+			i += 3;
+			continue;
+		}
+		if (!strcmp(f, "-no_epmd")) {
+			/* rumprun's OTP 18 flag; nothing starts epmd here. */
+			init_info("ignoring -no_epmd");
+			i++;
+			continue;
+		}
+		dst = f[0] == '+' ? &emu : &args;
+		sv_push(dst, a[i++]);
+		while (i < n && !is_flag(a[i]))
+			sv_push(dst, a[i++]);
+	}
+
+	if (beam_find_emu(root, path, sizeof(path), err, errlen))
+		goto out;
+	if (!bindir[0]) {
+		snprintf(bindir, sizeof(bindir), "%s", path);
+		*strrchr(bindir, '/') = '\0';
+	}
+
+	b->emu = strdup(path);
+	{
+		struct strv argv = {0};
+
+		sv_push(&argv, path);
+		for (i = 0; i < emu.n; i++)
+			sv_push(&argv, emu.v[i]);
+		sv_push(&argv, "--");
+		sv_push(&argv, "-root");
+		sv_push(&argv, root);
+		sv_push(&argv, "-bindir");
+		sv_push(&argv, bindir);
+		sv_push(&argv, "-progname");
+		sv_push(&argv, progname);
+		sv_push(&argv, "--");
+		sv_push(&argv, "-home");
+		sv_push(&argv, home);
+		for (i = 0; i < args.n; i++)
+			sv_push(&argv, args.v[i]);
+		b->argv = argv.v;
+		if (argv.oom)
+			goto oom;
+	}
+
+	{
+		struct strv envp = {0};
+
+		sv_pushf(&envp, "%s%s", "ROOTDIR=", root);
+		sv_pushf(&envp, "%s%s", "BINDIR=", bindir);
+		sv_push(&envp, "EMU=beam");
+		sv_pushf(&envp, "%s%s", "PROGNAME=", progname);
+		sv_pushf(&envp, "%s%s", "HOME=", home);
+		sv_pushf(&envp, "PATH=%s:%s", bindir, "/bin");
+		/* beam's io and file name encoding follow the locale. */
+		sv_push(&envp, "LANG=C.UTF-8");
+		sv_pushf(&envp, "%s%s", "ERL_INETRC=", init_etc_inetrc());
+		for (i = 0; i < env.n; i++)
+			sv_setenv(&envp, env.v[i]);
+		for (i = 0; i < cfg->nenv; i++)
+			sv_setenv(&envp, cfg->env[i]);
+		b->envp = envp.v;
+		if (envp.oom)
+			goto oom;
+	}
+	if (!b->emu)
+		goto oom;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory building beam's arguments");
+	init_beam_free(b);
+out:
+	if (emu.oom || args.oom || env.oom) {
+		snprintf(err, errlen, "out of memory building beam's arguments");
+		init_beam_free(b);
+		rc = -1;
+	}
+	init_strv_free(emu.v);
+	init_strv_free(args.v);
+	init_strv_free(env.v);
+	return rc;
+}
+
+void init_beam_free(struct init_beam *b)
+{
+	free(b->emu);
+	init_strv_free(b->argv);
+	init_strv_free(b->envp);
+	memset(b, 0, sizeof(*b));
+}
+
+pid_t init_beam_spawn(const struct init_beam *b)
+{
+	pid_t pid = fork();
+	sigset_t none;
+	int sig;
+
+	if (pid != 0)
+		return pid;
+
+	/*
+	 * PID 1 blocks the signals it reads with signalfd; a blocked mask
+	 * and ignored dispositions are inherited across exec and would
+	 * stop beam from seeing SIGTERM (its graceful stop).
+	 */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	setsid();
+	if (chdir("/tmp"))
+		_exit(127);
+	execve(b->emu, b->argv, b->envp);
+	init_err("exec %s: %s", b->emu, strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}

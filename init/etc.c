@@ -1,0 +1,87 @@
+/* beamrun-init: /etc files for name resolution, on a tmpfs over /etc. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "init.h"
+
+#define ETC_INETRC "/etc/erl_inetrc"
+
+static int etc_write(const char *path, const char *text, char *err,
+		     size_t errlen)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fputs(text, f) < 0 || fclose(f)) {
+		snprintf(err, errlen, "write %s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	return 0;
+}
+
+/* Append to a fixed buffer, truncating rather than overflowing. */
+static void etc_cat(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void etc_cat(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used >= len - 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Erlang's default resolver ("native") runs the inet_gethost port
+ * program, which needs libc's NSS modules the image does not carry.
+ * beam reads ERL_INETRC instead: the hosts file first, then Erlang's
+ * own DNS client with the nameservers from the configuration.
+ */
+int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen)
+{
+	char buf[2048] = "";
+	size_t i;
+
+	if (mount("tmpfs", "/etc", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0755,size=1m")) {
+		snprintf(err, errlen, "mount tmpfs on /etc: %s",
+			 strerror(errno));
+		return -1;
+	}
+	etc_cat(buf, sizeof(buf), "127.0.0.1\tlocalhost\n::1\tlocalhost\n");
+	for (i = 0; i < cfg->nnet; i++)
+		if (cfg->net[i].method == INIT_NET_STATIC)
+			etc_cat(buf, sizeof(buf), "%s\t%s\n", cfg->net[i].addr,
+				cfg->hostname);
+	if (etc_write("/etc/hosts", buf, err, errlen))
+		return -1;
+
+	buf[0] = '\0';
+	for (i = 0; i < cfg->ndns; i++)
+		etc_cat(buf, sizeof(buf), "nameserver %s\n", cfg->dns[i]);
+	if (etc_write("/etc/resolv.conf", buf, err, errlen))
+		return -1;
+
+	if (etc_write("/etc/hostname", cfg->hostname, err, errlen))
+		return -1;
+
+	return etc_write(ETC_INETRC,
+			 "{hosts_file, \"/etc/hosts\"}.\n"
+			 "{resolv_conf, \"/etc/resolv.conf\"}.\n"
+			 "{lookup, [file, dns]}.\n",
+			 err, errlen);
+}
+
+const char *init_etc_inetrc(void)
+{
+	return ETC_INETRC;
+}

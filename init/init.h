@@ -1,0 +1,127 @@
+/* beamrun-init: internal interfaces of the guest's PID 1. */
+#ifndef BEAMRUN_INIT_H
+#define BEAMRUN_INIT_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define INIT_MAX_NET  8
+#define INIT_MAX_VOL  16
+#define INIT_PATH_MAX 256
+
+/*
+ * The status line the launcher looks for on the console. The guest's
+ * exit status travels to the host this way because qemu's own exit code
+ * cannot carry a full byte from the guest.
+ */
+#define INIT_STATUS_TAG "beamrun-init: exit "
+/* Reported instead of a number when the Erlang VM could not be started. */
+#define INIT_STATUS_SETUP "setup-failed"
+
+enum init_net_method { INIT_NET_STATIC, INIT_NET_DHCP, INIT_NET_AUTO6 };
+
+struct init_net {
+	char ifname[IF_NAMESIZE];
+	enum init_net_method method;
+	int family; /* AF_INET or AF_INET6 */
+	char addr[64];
+	int prefix;
+	char gw[64]; /* empty: no default route */
+};
+
+struct init_vol {
+	char serial[21]; /* virtio-blk serial the launcher gave the disk */
+	char mnt[INIT_PATH_MAX];
+	char fstype[16]; /* "auto" tries ext4, iso9660, erofs, squashfs */
+	int ro;
+};
+
+struct init_cfg {
+	int verbose;
+	char hostname[65];
+	struct init_net net[INIT_MAX_NET];
+	size_t nnet;
+	char dns[4][64];
+	size_t ndns;
+	struct init_vol vol[INIT_MAX_VOL];
+	size_t nvol;
+	char **env; /* NULL-terminated "NAME=VALUE" list */
+	size_t nenv;
+	char **args; /* erl-style arguments, NULL-terminated */
+	size_t nargs;
+	char root[INIT_PATH_MAX]; /* OTP root unless -root overrides it */
+	unsigned stop_timeout_s;
+};
+
+/* log.c: every line goes to the console with the "beamrun-init: " prefix. */
+extern int init_verbose;
+void init_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void init_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void init_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Monotonic milliseconds since the kernel started, for the boot timeline. */
+long init_uptime_ms(void);
+
+/*
+ * config.c: parse the JSON text the launcher passed. Returns 0, or -1
+ * with a one-line reason in err (which names the offending key).
+ */
+int init_cfg_parse(struct init_cfg *cfg, const char *json, char *err,
+		   size_t errlen);
+/*
+ * Find the configuration in a kernel command line: the text after
+ * "beamrun=" in the first word that starts with it. Returns a pointer
+ * into cmdline (cut at the next space), or NULL.
+ */
+char *init_cfg_find(char *cmdline);
+void init_cfg_free(struct init_cfg *cfg);
+
+/* fs.c: the fixed mounts (/proc, /sys, /dev, /tmp) and the volumes. */
+int init_fs_basic(void);
+/* Mount every volume; -1 with a reason in err on the first failure. */
+int init_fs_volumes(const struct init_cfg *cfg, char *err, size_t errlen);
+/* Sync and unmount the volumes in reverse order, then the rest. */
+void init_fs_teardown(const struct init_cfg *cfg);
+
+/*
+ * etc.c: a tmpfs over /etc with hosts, resolv.conf, hostname and the
+ * Erlang inet configuration (its path from init_etc_inetrc()).
+ */
+int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen);
+const char *init_etc_inetrc(void);
+
+/* net.c: loopback, hostname, addresses and routes. */
+int init_net_up(const struct init_cfg *cfg, char *err, size_t errlen);
+
+/*
+ * beam.c: what erlexec would do. init_beam_argv() turns erl-style
+ * arguments into the emulator's argv and environment; both arrays are
+ * NULL-terminated and owned by the caller (free with init_strv_free).
+ */
+struct init_beam {
+	char *emu; /* path of beam.smp */
+	char **argv;
+	char **envp;
+};
+int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
+		      char *err, size_t errlen);
+void init_beam_free(struct init_beam *b);
+/* Fork and exec the emulator with a clean signal state. */
+pid_t init_beam_spawn(const struct init_beam *b);
+void init_strv_free(char **v);
+
+/*
+ * supervise.c: wait for beam, reaping every other child, and turn a stop
+ * request (SIGTERM, SIGINT from ctrl-alt-del, SIGPWR, the ACPI power
+ * button) into SIGTERM to beam, then SIGKILL after the deadline.
+ * Returns beam's status in shell form (128+N when killed by signal N).
+ */
+int init_supervise(pid_t beam, unsigned stop_timeout_s);
+/* Block the signals the supervisor reads; done first thing at boot. */
+int init_signals_block(void);
+
+/* power.c: print the status line, tear down and power the VM off. */
+void init_power_off(const struct init_cfg *cfg, const char *status)
+	__attribute__((noreturn));
+
+#endif

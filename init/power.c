@@ -1,0 +1,33 @@
+/* beamrun-init: the end of the VM: status line, teardown, power off. */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include "init.h"
+
+void init_power_off(const struct init_cfg *cfg, const char *status)
+{
+	/*
+	 * beam is gone. Anything it left behind (port programs, their
+	 * children) gets SIGTERM, a moment, then SIGKILL; only after that
+	 * are the volumes unmounted, so no writer is cut off mid-file.
+	 */
+	kill(-1, SIGTERM);
+	usleep(100 * 1000);
+	kill(-1, SIGKILL);
+	init_fs_teardown(cfg);
+
+	/* A line of its own, even if beam's last output had no newline. */
+	fprintf(stderr, "\n" INIT_STATUS_TAG "%s\n", status);
+	fflush(stderr);
+
+	/*
+	 * The launcher runs qemu with -no-reboot and the kernel with
+	 * reboot=t, so a reboot ends qemu at once on every machine type,
+	 * with or without ACPI.
+	 */
+	reboot(RB_AUTOBOOT);
+	for (;;)
+		pause();
+}

@@ -1,0 +1,165 @@
+/* beamrun-init: wait for beam, reap orphans, turn stop requests into SIGTERM. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init.h"
+
+#define SUP_MAX_INPUT 4
+
+static sigset_t sup_sigs;
+
+int init_signals_block(void)
+{
+	sigemptyset(&sup_sigs);
+	sigaddset(&sup_sigs, SIGCHLD);
+	sigaddset(&sup_sigs, SIGTERM);
+	sigaddset(&sup_sigs, SIGINT);
+	sigaddset(&sup_sigs, SIGPWR);
+	sigaddset(&sup_sigs, SIGHUP);
+	/* With ctrl-alt-del disabled the kernel sends SIGINT to PID 1. */
+	reboot(RB_DISABLE_CAD);
+	return sigprocmask(SIG_BLOCK, &sup_sigs, NULL);
+}
+
+/* Event devices that can report KEY_POWER (the ACPI power button). */
+static int sup_open_inputs(struct pollfd *p, int max)
+{
+	DIR *d = opendir("/dev/input");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while (n < max && (e = readdir(d))) {
+		char path[300];
+		unsigned long keys[KEY_MAX / (8 * sizeof(long)) + 1];
+		int fd;
+
+		if (strncmp(e->d_name, "event", 5))
+			continue;
+		snprintf(path, sizeof(path), "/dev/input/%s", e->d_name);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(keys, 0, sizeof(keys));
+		if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keys)), keys) < 0 ||
+		    !(keys[KEY_POWER / (8 * sizeof(long))] &
+		      (1UL << (KEY_POWER % (8 * sizeof(long)))))) {
+			close(fd);
+			continue;
+		}
+		p[n].fd = fd;
+		p[n].events = POLLIN;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int sup_power_pressed(int fd)
+{
+	struct input_event ev;
+	int pressed = 0;
+
+	while (read(fd, &ev, sizeof(ev)) == sizeof(ev))
+		if (ev.type == EV_KEY && ev.code == KEY_POWER && ev.value)
+			pressed = 1;
+	return pressed;
+}
+
+/* Reap every child that has exited; SIGCHLDs coalesce, so loop. */
+static int sup_reap(pid_t beam, int *status)
+{
+	int st, done = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid != beam)
+			continue;
+		*status = WIFEXITED(st) ? WEXITSTATUS(st)
+					: 128 + WTERMSIG(st);
+		done = 1;
+	}
+	return done;
+}
+
+static void sup_request_stop(pid_t beam, int tfd, unsigned timeout_s,
+			     int *stopping, const char *why)
+{
+	struct itimerspec its = {.it_value = {.tv_sec = timeout_s}};
+
+	if (*stopping)
+		return;
+	*stopping = 1;
+	init_log("stop requested (%s): SIGTERM to the Erlang VM, %us "
+		 "deadline",
+		 why, timeout_s);
+	kill(beam, SIGTERM);
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
+int init_supervise(pid_t beam, unsigned stop_timeout_s)
+{
+	struct pollfd p[2 + SUP_MAX_INPUT];
+	int sfd, tfd, ninput, i, status = 0, stopping = 0;
+
+	sfd = signalfd(-1, &sup_sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sfd < 0 || tfd < 0) {
+		/* Without them, a plain wait still ends when beam does. */
+		init_err("signalfd/timerfd: %s", strerror(errno));
+		while (!sup_reap(beam, &status))
+			pause();
+		return status;
+	}
+	p[0].fd = sfd;
+	p[0].events = POLLIN;
+	p[1].fd = tfd;
+	p[1].events = POLLIN;
+	ninput = sup_open_inputs(p + 2, SUP_MAX_INPUT);
+
+	for (;;) {
+		if (poll(p, 2 + ninput, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGCHLD)
+					continue;
+				sup_request_stop(beam, tfd, stop_timeout_s,
+						 &stopping,
+						 strsignal((int)si.ssi_signo));
+			}
+			if (sup_reap(beam, &status))
+				break;
+		}
+		if (p[1].revents & POLLIN) {
+			init_log("the Erlang VM did not stop within %us: "
+				 "SIGKILL",
+				 stop_timeout_s);
+			kill(beam, SIGKILL);
+			p[1].fd = -1;
+		}
+		for (i = 0; i < ninput; i++)
+			if ((p[2 + i].revents & POLLIN) &&
+			    sup_power_pressed(p[2 + i].fd))
+				sup_request_stop(beam, tfd, stop_timeout_s,
+						 &stopping, "power button");
+	}
+	/* Other children may still run; they go with the VM. */
+	sup_reap(beam, &status);
+	return status;
+}
