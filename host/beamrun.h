@@ -106,9 +106,14 @@ int br_parse_addr(const char *spec, int family, struct br_nic *n);
 struct br_vol {
 	char *path;
 	char mnt[256]; /* "" means attached but not mounted */
+	char fstype[16]; /* as libblkid names it; "" when not mounted */
 	int ro;
 };
-/* "-b IMAGE[,MOUNTPOINT]": IMAGE must exist. */
+/*
+ * "-b IMAGE[,MOUNTPOINT]": IMAGE must exist and, to be mounted, hold a
+ * file system the guest kernel reads (iso9660, ext2/3/4, erofs,
+ * squashfs); read-only ones are attached read-only.
+ */
 int br_parse_vol(const char *spec, struct br_vol *v);
 /* "-e NAME=VALUE" (or "-e NAME" taking the value from the host). */
 int br_parse_env(const char *spec, char **out);

@@ -236,8 +236,8 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'b':
 			bad = add_vol(&vm, optarg) != 0;
-			if (!bad)
-				vm.vol[vm.nvol - 1].ro = ro_next;
+			if (!bad && ro_next)
+				vm.vol[vm.nvol - 1].ro = 1;
 			ro_next = 0;
 			break;
 		case 'R':

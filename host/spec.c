@@ -1,6 +1,7 @@
 /* beamrun: parsers for the option values users type (-p, -b, -I, -W, -e). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <blkid/blkid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +250,26 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 	return -1;
 }
 
+/* What file system an image holds, by libblkid's superblock probe. */
+static int vol_probe(const char *path, char *type, size_t len)
+{
+	blkid_probe pr = blkid_new_probe_from_filename(path);
+	const char *val = NULL;
+	int rc;
+
+	if (!pr)
+		return -1;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	rc = blkid_do_safeprobe(pr);
+	if (rc == 0 && blkid_probe_lookup_value(pr, "TYPE", &val, NULL) == 0)
+		snprintf(type, len, "%s", val);
+	else
+		rc = -1;
+	blkid_free_probe(pr);
+	return rc;
+}
+
 int br_parse_vol(const char *spec, struct br_vol *v)
 {
 	const char *comma = strrchr(spec, ',');
@@ -289,6 +310,25 @@ int br_parse_vol(const char *spec, struct br_vol *v)
 			return -1;
 		}
 		strcpy(v->mnt, m);
+		if (vol_probe(path, v->fstype, sizeof(v->fstype)) ||
+		    !(!strcmp(v->fstype, "iso9660") ||
+		      !strncmp(v->fstype, "ext", 3) ||
+		      !strcmp(v->fstype, "erofs") ||
+		      !strcmp(v->fstype, "squashfs"))) {
+			br_seterr("-b %s: %s holds %s%s; the guest mounts "
+				  "iso9660, ext2/3/4, erofs and squashfs",
+				  spec, path,
+				  v->fstype[0] ? "a file system of type "
+					       : "no file system it knows",
+				  v->fstype);
+			free(path);
+			return -1;
+		}
+		/* Only ext4 is written; the others are read-only formats. */
+		if (!strncmp(v->fstype, "ext", 3))
+			strcpy(v->fstype, "ext4");
+		else
+			v->ro = 1;
 	}
 	v->path = path;
 	return 0;

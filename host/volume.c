@@ -18,35 +18,25 @@
  * file modes, long names and symlinks survive) and Joliet. With a
  * prefix, the tree appears under that path inside the image.
  */
-static int volume_iso(const char *dir, const char *out, const char *prefix,
-		      const char *label)
-{
-	struct archive *disk = NULL, *iso = NULL;
-	struct archive_entry *e;
-	char *tmp = NULL;
-	size_t dlen = strlen(dir);
-	int fd, rc = -1, r;
+struct iso_src {
+	const char *dir;
+	const char *prefix; /* NULL: at the image's root */
+};
 
-	if (asprintf(&tmp, "%s.tmp-XXXXXX", out) < 0)
-		return -1;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		br_seterr("%s: %s", out, strerror(errno));
-		free(tmp);
+/* Add the tree under src->dir to the ISO being written. */
+static int volume_add_tree(struct archive *iso, const struct iso_src *src)
+{
+	struct archive *disk = archive_read_disk_new();
+	struct archive_entry *e;
+	const char *dir = src->dir, *prefix = src->prefix;
+	size_t dlen = strlen(dir);
+	int rc = -1, r;
+
+	if (!disk) {
+		br_seterr("out of memory");
 		return -1;
 	}
-	br_fix_mode(fd);
-	iso = archive_write_new();
-	disk = archive_read_disk_new();
-	if (!iso || !disk || archive_write_set_format_iso9660(iso) ||
-	    archive_write_set_option(iso, "iso9660", "rockridge", "1") ||
-	    archive_write_set_option(iso, "iso9660", "joliet", "1") ||
-	    archive_write_set_option(iso, "iso9660", "volume-id", label) ||
-	    archive_write_open_fd(iso, fd)) {
-		br_seterr("%s: %s", out,
-			  iso ? archive_error_string(iso) : "out of memory");
-		goto out;
-	}
+
 	archive_read_disk_set_symlink_physical(disk);
 	archive_read_disk_set_standard_lookup(disk);
 	if (archive_read_disk_open(disk, dir)) {
@@ -54,7 +44,7 @@ static int volume_iso(const char *dir, const char *out, const char *prefix,
 		goto out;
 	}
 	for (;;) {
-		const char *src;
+		const char *path;
 		char name[PATH_MAX];
 
 		e = archive_entry_new();
@@ -69,14 +59,14 @@ static int volume_iso(const char *dir, const char *out, const char *prefix,
 			goto out;
 		}
 		archive_read_disk_descend(disk);
-		src = archive_entry_sourcepath(e);
+		path = archive_entry_sourcepath(e);
 		/* Paths inside the image are relative to dir. */
-		if (strlen(src) <= dlen) {
+		if (strlen(path) <= dlen) {
 			archive_entry_free(e);
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s%s%s", prefix ? prefix : "",
-			 prefix ? "/" : "", src + dlen + (src[dlen] == '/'));
+			 prefix ? "/" : "", path + dlen + (path[dlen] == '/'));
 		archive_entry_set_pathname(e, name);
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
@@ -91,10 +81,10 @@ static int volume_iso(const char *dir, const char *out, const char *prefix,
 		    archive_entry_size(e) > 0) {
 			char buf[65536];
 			ssize_t n;
-			int in = open(src, O_RDONLY | O_CLOEXEC);
+			int in = open(path, O_RDONLY | O_CLOEXEC);
 
 			if (in < 0) {
-				br_seterr("%s: %s", src, strerror(errno));
+				br_seterr("%s: %s", path, strerror(errno));
 				archive_entry_free(e);
 				goto out;
 			}
@@ -104,7 +94,7 @@ static int volume_iso(const char *dir, const char *out, const char *prefix,
 					break;
 			close(in);
 			if (n != 0) {
-				br_seterr("%s: %s", src,
+				br_seterr("%s: %s", path,
 					  n < 0 ? strerror(errno)
 						: archive_error_string(iso));
 				archive_entry_free(e);
@@ -113,6 +103,42 @@ static int volume_iso(const char *dir, const char *out, const char *prefix,
 		}
 		archive_entry_free(e);
 	}
+	rc = 0;
+out:
+	archive_read_free(disk);
+	return rc;
+}
+
+static int volume_iso(const struct iso_src *srcs, size_t nsrc, const char *out,
+		      const char *label)
+{
+	struct archive *iso = NULL;
+	char *tmp = NULL;
+	size_t i;
+	int fd, rc = -1;
+
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", out) < 0)
+		return -1;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		br_seterr("%s: %s", out, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	br_fix_mode(fd);
+	iso = archive_write_new();
+	if (!iso || archive_write_set_format_iso9660(iso) ||
+	    archive_write_set_option(iso, "iso9660", "rockridge", "1") ||
+	    archive_write_set_option(iso, "iso9660", "joliet", "1") ||
+	    archive_write_set_option(iso, "iso9660", "volume-id", label) ||
+	    archive_write_open_fd(iso, fd)) {
+		br_seterr("%s: %s", out,
+			  iso ? archive_error_string(iso) : "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nsrc; i++)
+		if (volume_add_tree(iso, &srcs[i]))
+			goto out;
 	if (archive_write_close(iso)) {
 		br_seterr("%s: %s", out, archive_error_string(iso));
 		goto out;
@@ -123,8 +149,6 @@ static int volume_iso(const char *dir, const char *out, const char *prefix,
 	}
 	rc = 0;
 out:
-	if (disk)
-		archive_read_free(disk);
 	if (iso)
 		archive_write_free(iso);
 	close(fd);
@@ -170,12 +194,74 @@ static int volume_ext4(const char *out, unsigned mib)
 	return -1;
 }
 
+/*
+ * The seed's erlang.iso: the host's OTP tree under lib/erlang, with an
+ * inet configuration that uses the hosts file and Erlang's DNS client.
+ */
+static int volume_otp(const char *out)
+{
+	char dir[] = "/tmp/beamrun-otpvol-XXXXXX", path[PATH_MAX];
+	char *root = NULL;
+	char *argv[] = {"erl", "-noshell", "-noinput", "-eval",
+			"io:put_chars(code:root_dir()), halt().", NULL};
+	struct iso_src srcs[2];
+	FILE *f;
+	int rc = -1;
+
+	if (br_run_capture(argv, &root) != 0 || !root[0]) {
+		br_seterr("cannot ask the host's erl for its OTP root%s",
+			  root ? "" : " (is erlang-nox installed?)");
+		free(root);
+		return -1;
+	}
+	if (!mkdtemp(dir)) {
+		br_seterr("mkdtemp: %s", strerror(errno));
+		free(root);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/erl_inetrc", dir);
+	f = fopen(path, "we");
+	if (f) {
+		fputs("{hosts_file, \"/opt/erlang/hosts\"}.\n"
+		      "{resolv_conf, \"/opt/erlang/resolv.conf\"}.\n"
+		      "{lookup, [file, dns]}.\n",
+		      f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	f = fopen(path, "we");
+	if (f) {
+		fputs("127.0.0.1\tlocalhost.localdomain localhost\n"
+		      "::1\tlocalhost.localdomain localhost\n",
+		      f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	f = fopen(path, "we");
+	if (f) {
+		/* qemu's user-mode DNS; edit for other networks. */
+		fputs("nameserver 10.0.2.3\n", f);
+		fclose(f);
+	}
+	srcs[0].dir = dir;
+	srcs[0].prefix = NULL;
+	srcs[1].dir = root;
+	srcs[1].prefix = "lib/erlang";
+	rc = volume_iso(srcs, 2, out, "ERLANG");
+	br_rm_rf(dir);
+	free(root);
+	return rc;
+}
+
 static const char volume_usage[] =
 	"usage: beamrun volume iso [--prefix PATH] [--label L] DIR OUT.iso\n"
+	"       beamrun volume otp OUT.iso\n"
 	"       beamrun volume create OUT.img SIZE\n"
 	"iso:    an ISO 9660 data volume (Rock Ridge, Joliet) holding the\n"
 	"        files under DIR, under PATH inside the image if given\n"
 	"        (rumprun's genisoimage step: the OTP tree, an app's beams)\n"
+	"otp:    the host's OTP tree as rumprun's erlang.iso: lib/erlang/,\n"
+	"        erl_inetrc, hosts, resolv.conf; mount it on /opt/erlang\n"
 	"create: an empty ext4 volume of SIZE (e.g. 64M) for -b IMG,MNT\n";
 
 int cmd_volume(int argc, char **argv)
@@ -187,6 +273,7 @@ int cmd_volume(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *prefix = NULL, *label = "BEAMRUN";
+	struct iso_src src;
 	int c;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -212,8 +299,21 @@ int cmd_volume(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (!strcmp(argv[1], "otp")) {
+		if (argc != 3) {
+			br_die_msg("volume otp: expected OUT.iso");
+			return 2;
+		}
+		if (br_is_dir(argv[2]) || volume_otp(argv[2])) {
+			br_die_msg("volume otp: %s",
+				   br_is_dir(argv[2]) ? "output is a directory"
+						      : br_err());
+			return 1;
+		}
+		return 0;
+	}
 	if (strcmp(argv[1], "iso")) {
-		br_die_msg("volume: unknown kind \"%s\" (iso or create)",
+		br_die_msg("volume: unknown kind \"%s\" (iso, otp or create)",
 			   argv[1]);
 		return 2;
 	}
@@ -255,7 +355,9 @@ int cmd_volume(int argc, char **argv)
 		br_die_msg("volume iso: %s: is a directory", argv[optind + 1]);
 		return 1;
 	}
-	if (volume_iso(argv[optind], argv[optind + 1], prefix, label)) {
+	src.dir = argv[optind];
+	src.prefix = prefix;
+	if (volume_iso(&src, 1, argv[optind + 1], label)) {
 		br_die_msg("volume iso: %s", br_err());
 		return 1;
 	}

@@ -1,0 +1,112 @@
+#!/bin/bash
+# beamrun's command-line tests without a VM: bad input gets one clear
+# "beamrun:" line, a non-zero exit, and leaves nothing half-written.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+W="$WORK/cli"
+rm -rf "$W"
+mkdir -p "$W/empty" "$W/app" "$W/out"
+cp "$ROOT/examples/helloworld/helloworld.erl" "$W/app/"
+printf 'not an image\n' >"$W/notimage.img"
+
+# --- bake -----------------------------------------------------------------
+expect_fail "bake: a directory with no Erlang code" 1 "no .erl or .beam" \
+	"$BEAMRUN" bake "$W/empty" -o "$W/out/x.img"
+expect_fail "bake: an unknown start module" 1 "-s nosuch: no such module" \
+	"$BEAMRUN" bake -s nosuch "$W/app" -o "$W/out/x.img"
+expect_fail "bake: a missing directory" 1 "no such directory" \
+	"$BEAMRUN" bake "$W/nonexistent" -o "$W/out/x.img"
+expect_fail "bake: no output" 2 "no output" \
+	"$BEAMRUN" bake "$W/app"
+expect_fail "bake: unknown configuration" 2 "not a directory nor a known" \
+	"$BEAMRUN" bake xen_foo "$W/out/x.img"
+expect_fail "bake: output in a missing directory" 1 "cannot write" \
+	"$BEAMRUN" bake "$W/app" -o "$W/nodir/x.img"
+mkdir -p "$W/badsrc"
+printf -- '-module(badsrc).\nthis is not erlang\n' >"$W/badsrc/badsrc.erl"
+expect_fail "bake: code that does not compile" 1 "erlc failed" \
+	bash -c "'$BEAMRUN' bake '$W/badsrc' -o '$W/out/x.img' 2>&1 >/dev/null | grep '^beamrun' >&2; exit \${PIPESTATUS[0]}"
+mkdir -p "$W/nostart"
+printf -- '-module(nostart).\n-export([go/0]).\ngo() -> ok.\n' \
+	>"$W/nostart/nostart.erl"
+expect_fail "bake: a module without start/0" 1 "does not export start/0" \
+	"$BEAMRUN" bake "$W/nostart" -o "$W/out/x.img"
+check "bake: failures left no file behind" \
+	test -z "$(ls -A "$W/out")"
+
+# --- images -----------------------------------------------------------------
+expect_fail "run: a missing image" 125 "no such image" \
+	"$BEAMRUN" run "$W/missing.img"
+expect_fail "run: a file that is not an image" 125 "not a beamrun image" \
+	"$BEAMRUN" run "$W/notimage.img"
+check "bake: a good image" \
+	"$BEAMRUN" bake "$W/app" -o "$W/good.img"
+head -c 100000 "$W/good.img" >"$W/truncated.img"
+expect_fail "run: a truncated image" 125 "truncated image" \
+	"$BEAMRUN" run "$W/truncated.img"
+cp "$W/good.img" "$W/flipped.img"
+size=$(stat -c %s "$W/flipped.img")
+printf '\377' | dd of="$W/flipped.img" bs=1 seek=$((size - 5000)) \
+	conv=notrunc status=none
+expect_fail "run: a damaged image" 125 "damaged" \
+	"$BEAMRUN" run "$W/flipped.img"
+
+# --- launcher options ---------------------------------------------------------
+G="$W/good.img"
+expect_fail "qemu: malformed -b" 125 "expected IMAGE" \
+	"$BEAMRUN" qemu -b ",/mnt" "$G"
+expect_fail "qemu: -b with a missing image" 125 "no such file" \
+	"$BEAMRUN" qemu -b "$W/nothere.iso,/mnt" "$G"
+expect_fail "qemu: -b with a relative mount point" 125 "absolute path" \
+	"$BEAMRUN" qemu -b "$W/notimage.img,mnt" "$G"
+expect_fail "qemu: -b with no known file system" 125 "no file system" \
+	"$BEAMRUN" qemu -b "$W/notimage.img,/mnt" "$G"
+expect_fail "qemu: malformed -I" 125 "expected TAG,BASE,BACKEND" \
+	"$BEAMRUN" qemu -I "net0,vioif" "$G"
+expect_fail "qemu: -I with an unknown backend" 125 "not a qemu network" \
+	"$BEAMRUN" qemu -I "net0,vioif,-net bogus" "$G"
+expect_fail "qemu: -W for an undefined tag" 125 "no interface tagged" \
+	"$BEAMRUN" qemu -W "net0,inet,dhcp" "$G"
+expect_fail "qemu: -W address without a prefix" 125 "needs a prefix" \
+	"$BEAMRUN" qemu -I "net0,vioif,-net user" \
+	-W "net0,inet,static,10.0.2.15" "$G"
+expect_fail "qemu: -W gateway outside the subnet" 125 "outside" \
+	"$BEAMRUN" qemu -I "net0,vioif,-net user" \
+	-W "net0,inet,static,10.0.2.15/24,10.0.3.2" "$G"
+expect_fail "qemu: -W with an unknown method" 125 "method must be" \
+	"$BEAMRUN" qemu -I "net0,vioif,-net user" -W "net0,inet,bootp" "$G"
+expect_fail "qemu: two interfaces with one address" 125 "both have" \
+	"$BEAMRUN" qemu -I "a,vioif,-net user" -I "b,vioif,-net user" \
+	-W "a,inet,static,10.0.2.15/24" -W "b,inet,static,10.0.2.15/24" "$G"
+expect_fail "qemu: -M that is not a number" 125 "expected a number" \
+	"$BEAMRUN" qemu -M lots "$G"
+expect_fail "qemu: unknown option" 125 "unknown option" \
+	"$BEAMRUN" qemu -Z "$G"
+expect_fail "qemu: -d is Xen only" 125 "not supported" \
+	"$BEAMRUN" qemu -d "$G"
+expect_fail "unknown platform" 2 "unknown command or platform" \
+	"$BEAMRUN" xenon -i "$G"
+expect_fail "run: bad -p" 125 "HOSTPORT" \
+	"$BEAMRUN" run -p 99999 "$G"
+expect_fail "run: -p with --net none" 125 "cannot go with --net none" \
+	"$BEAMRUN" run --net none -p 8080 "$G"
+expect_fail "run: bad BEAMRUN_ACCEL" 125 "expected tcg or kvm" \
+	env BEAMRUN_ACCEL=hvf "$BEAMRUN" run "$G"
+expect_fail "run: unbalanced quote in --erl-args" 125 "unterminated" \
+	"$BEAMRUN" run --erl-args "-s 'x" "$G"
+long=$(head -c 3000 /dev/zero | tr '\0' x)
+expect_fail "run: a configuration too long for the kernel" 125 "too long" \
+	"$BEAMRUN" run --dry-run "$G" "$long"
+
+# --- volumes -----------------------------------------------------------------
+expect_fail "volume iso: a missing directory" 1 "no such directory" \
+	"$BEAMRUN" volume iso "$W/nonexistent" "$W/out/v.iso"
+expect_fail "volume create: a bad size" 2 "size in MiB" \
+	"$BEAMRUN" volume create "$W/out/v.img" big
+expect_fail "volume: unknown kind" 2 "unknown kind" \
+	"$BEAMRUN" volume floppy "$W/out/v.img"
+check "volume: failures left no file behind" \
+	test -z "$(ls -A "$W/out")"
+
+finish

@@ -1,0 +1,91 @@
+# Shared helpers for beamrun's shell tests: TAP output and boot helpers.
+# Sourced by tests/cli/run.sh and tests/boot/run.sh (bash).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BEAMRUN=${BEAMRUN:-$ROOT/build/bin/beamrun}
+WORK=${WORK:-$ROOT/build/tests/work}
+# Guests here hang under KVM (nested virtualisation): force TCG.
+export BEAMRUN_ACCEL=tcg
+export BEAMRUN_CACHE_DIR="$WORK/cache"
+mkdir -p "$WORK"
+
+T_N=0
+T_FAIL=0
+
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $1"; }
+not_ok() {
+	T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1))
+	echo "not ok $T_N - $1"
+	shift
+	for l in "$@"; do echo "#   $l"; done
+}
+
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+}
+
+# expect_fail NAME WANT_RC PATTERN COMMAND...: COMMAND must exit WANT_RC
+# (or any non-zero with WANT_RC=nz), print exactly one stderr line that
+# starts with "beamrun:" and matches PATTERN.
+expect_fail() {
+	local name=$1 want=$2 pat=$3; shift 3
+	local err="$WORK/stderr.$$" rc=0
+	"$@" >/dev/null 2>"$err" || rc=$?
+	local lines; lines=$(wc -l <"$err")
+	if { [ "$want" = nz ] && [ $rc -ne 0 ]; } || [ "$rc" = "$want" ]; then
+		if [ "$lines" -eq 1 ] && grep -q "^beamrun: " "$err" &&
+		   grep -qE -- "$pat" "$err"; then
+			ok "$name"
+		else
+			not_ok "$name" "stderr ($lines lines) does not match" \
+				"/$pat/: $(head -c 300 "$err")"
+		fi
+	else
+		not_ok "$name" "exit $rc, wanted $want" "$(head -c 300 "$err")"
+	fi
+	rm -f "$err"
+}
+
+# wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN.
+wait_for() {
+	local i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# echo_roundtrip PORT TEXT: send TEXT to 127.0.0.1:PORT, print the reply.
+echo_roundtrip() {
+	local reply
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf '%s\n' "$2" >&3
+	IFS= read -r -t 10 reply <&3
+	exec 3<&- 3>&-
+	printf '%s\n' "$reply"
+}
+
+# A free TCP port on the loopback, from a range tests use.
+free_port() {
+	local p
+	for p in $(shuf -i 20000-40000 -n 50); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+finish() {
+	echo "1..$T_N"
+	if [ "$T_FAIL" -ne 0 ]; then
+		echo "# $T_FAIL of $T_N failed"
+		exit 1
+	fi
+	echo "# all $T_N passed"
+}
