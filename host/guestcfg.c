@@ -138,9 +138,11 @@ char *br_guestcfg_json(const struct br_vm *vm)
 					       json_object_new_string(serial));
 			json_object_object_add(
 				o, "mnt", json_object_new_string(vm->vol[i].mnt));
-			json_object_object_add(
-				o, "fs",
-				json_object_new_string(vm->vol[i].fstype));
+			if (vm->vol[i].fstype[0])
+				json_object_object_add(
+					o, "fs",
+					json_object_new_string(
+						vm->vol[i].fstype));
 			if (vm->vol[i].ro)
 				json_object_object_add(
 					o, "ro", json_object_new_boolean(1));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -175,6 +176,10 @@ int br_launch(struct br_vm *vm)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		/* Its own process group: the terminal's ^C is ours to handle. */
 		setpgid(0, 0);
+		/* If beamrun itself is killed, the VM must not live on. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
 		dup2(null, 0);
 		dup2(pipefd[1], 1);
 		execvp(argv.v[0], argv.v);

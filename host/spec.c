@@ -250,6 +250,22 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 	return -1;
 }
 
+/* A "." or ".." component could put a volume over the root. */
+static int path_has_dots(const char *p)
+{
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 /* What file system an image holds, by libblkid's superblock probe. */
 static int vol_probe(const char *path, char *type, size_t len)
 {
@@ -301,8 +317,7 @@ int br_parse_vol(const char *spec, struct br_vol *v)
 		const char *m = comma + 1;
 
 		if (m[0] != '/' || strlen(m) >= sizeof(v->mnt) ||
-		    strstr(m, "/../") || !strcmp(m, "/") ||
-		    strspn(m, "/") == strlen(m)) {
+		    strspn(m, "/") == strlen(m) || path_has_dots(m)) {
 			br_seterr("-b %s: mount point must be an absolute path "
 				  "below /",
 				  spec);
@@ -379,6 +394,8 @@ int br_parse_mib(const char *s, unsigned *mib)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *s == '-')
+		goto bad;
+	if (v > 1024 * 1024)
 		goto bad;
 	if (*end == 'G' || *end == 'g')
 		v *= 1024, end++;

@@ -184,7 +184,16 @@ int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 			continue;
 		}
 		dst = f[0] == '+' ? &emu : &args;
-		sv_push(dst, a[i++]);
+		if (f[0] == '+') {
+			/* erlexec hands beam "+S 2" as "-S 2". */
+			char flag[INIT_PATH_MAX];
+
+			snprintf(flag, sizeof(flag), "-%s", f + 1);
+			sv_push(dst, flag);
+			i++;
+		} else {
+			sv_push(dst, a[i++]);
+		}
 		while (i < n && !is_flag(a[i]))
 			sv_push(dst, a[i++]);
 	}

@@ -341,9 +341,12 @@ int init_cfg_parse(struct init_cfg *cfg, const char *json, char *err,
 	{
 		if (cfg_key(cfg, k, v, err, errlen)) {
 			rc = -1;
-			break;
+			goto out;
 		}
 	}
+	if (!json_object_object_get_ex(root, "v", NULL))
+		rc = cfg_fail(err, errlen, "config: v: missing (version %d)",
+			      CFG_VERSION);
 out:
 	json_object_put(root);
 	json_tokener_free(tok);

@@ -1,0 +1,170 @@
+#!/bin/bash
+# beamrun's boot tests: real guests under qemu (TCG), checked by what
+# they print on the console, what they answer and how beamrun exits.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+W="$WORK/boot"
+rm -rf "$W"
+mkdir -p "$W"
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	return 0
+}
+trap cleanup EXIT
+
+# boot_bg LOG ARGS...: start beamrun in the background, output to LOG.
+boot_bg() {
+	local log=$1; shift
+	"$BEAMRUN" "$@" >"$log" 2>&1 &
+	BG=$!
+	PIDS+=("$BG")
+}
+
+# wait_exit PID SECONDS: wait for beamrun; its status in RC (or "hung").
+wait_exit() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1" 2>/dev/null
+		RC=hung
+		return
+	fi
+	wait "$1"
+	RC=$?
+}
+
+# --- the quick workflow: bake a directory, run it, echo through -p --------
+"$BEAMRUN" bake "$ROOT/examples/echoserver" -o "$W/echo.img" >"$W/bake.log" 2>&1
+check "quick: bake examples/echoserver" test -s "$W/echo.img"
+port=$(free_port)
+boot_bg "$W/echo.log" run -p "$port:8080" "$W/echo.img"
+pid=$BG
+if wait_for "$W/echo.log" "^Echo server started" 90; then
+	ok "quick: the echo server starts"
+	reply=$(echo_roundtrip "$port" "hello beamrun")
+	if [ "$reply" = "hello beamrun" ]; then
+		ok "quick: bytes come back through the port forward"
+	else
+		not_ok "quick: bytes come back through the port forward" \
+			"reply: '$reply'"
+	fi
+	# Several clients at once, each on its own connection.
+	good=0
+	for i in 1 2 3 4 5; do
+		(r=$(echo_roundtrip "$port" "client $i")
+		 [ "$r" = "client $i" ]) &
+	done
+	for j in 1 2 3 4 5; do wait -n && good=$((good + 1)); done
+	check "quick: five concurrent clients all get their bytes" \
+		test "$good" -eq 5
+else
+	not_ok "quick: the echo server starts" "$(tail -5 "$W/echo.log")"
+fi
+kill -INT "$pid"
+wait_exit "$pid" 30
+check "quick: Ctrl-C ends beamrun and the VM (status 130)" \
+	test "$RC" = 130
+
+# --- helloworld exits 0 --------------------------------------------------------
+"$BEAMRUN" bake "$ROOT/examples/helloworld" -o "$W/hello.img" >/dev/null 2>&1
+boot_bg "$W/hello.log" run "$W/hello.img"
+wait_exit "$BG" 90
+check "helloworld: prints Hello, world!" grep -q "^Hello, world!" "$W/hello.log"
+check "helloworld: beamrun exits 0 after init:stop()" test "$RC" = 0
+check "helloworld: no status line leaks to the output" \
+	bash -c "! grep -q 'beamrun-init: exit' '$W/hello.log'"
+
+# --- halt(3) gives 3 ----------------------------------------------------------
+"$BEAMRUN" bake "$ROOT/tests/apps/halt3" -o "$W/halt3.img" >/dev/null 2>&1
+boot_bg "$W/halt3.log" run "$W/halt3.img"
+wait_exit "$BG" 90
+check "halt(3): beamrun exits 3" test "$RC" = 3
+
+# --- a crashing start function: non-zero, the reason on the console ----------
+"$BEAMRUN" bake "$ROOT/tests/apps/crasher" -o "$W/crash.img" >/dev/null 2>&1
+boot_bg "$W/crash.log" run "$W/crash.img"
+wait_exit "$BG" 90
+check "crash: beamrun exits non-zero" test "$RC" != 0 -a "$RC" != hung
+check "crash: the reason is on the console" \
+	grep -q "beamrun_test_crash" "$W/crash.log"
+
+# --- arguments after the image reach start/1 as strings ------------------------
+port=$(free_port)
+boot_bg "$W/args.log" run -p "$port:9099" "$W/echo.img" 9099
+pid=$BG
+if wait_for "$W/args.log" "^Echo server started" 90 &&
+   [ "$(echo_roundtrip "$port" ping)" = ping ]; then
+	ok "args: run IMAGE 9099 makes the server listen on 9099"
+else
+	not_ok "args: run IMAGE 9099 makes the server listen on 9099" \
+		"$(tail -3 "$W/args.log")"
+fi
+kill -TERM "$pid"
+wait_exit "$pid" 30
+
+# --- the rumprun workflow: generic image, two ISO volumes, qemu -i -----------
+mkdir -p "$W/appdir"
+erlc -o "$W/appdir" "$ROOT/examples/echoserver/echoserver.erl"
+"$BEAMRUN" bake hw_virtio "$W/beam.hw.bin" >/dev/null 2>&1
+"$BEAMRUN" volume otp "$W/erlang.iso" >/dev/null 2>&1
+"$BEAMRUN" volume iso "$W/appdir" "$W/app.iso" >/dev/null 2>&1
+check "rumprun: images made" \
+	test -s "$W/beam.hw.bin" -a -s "$W/erlang.iso" -a -s "$W/app.iso"
+port=$(free_port)
+boot_bg "$W/rump.log" qemu -i \
+	-I "if,vioif,-net user,hostfwd=tcp:127.0.0.1:$port-:8080" \
+	-W if,inet,static,10.0.2.15/24,10.0.2.2 \
+	-e ERL_INETRC=/opt/erlang/erl_inetrc \
+	-b "$W/erlang.iso,/opt/erlang" -b "$W/app.iso,/apps/erlang" \
+	-M 256 "$W/beam.hw.bin" \
+	"-- -no_epmd -root /opt/erlang/lib/erlang -progname erl -- -home /tmp -noshell -pa /apps/erlang -s echoserver start"
+pid=$BG
+if wait_for "$W/rump.log" "^Echo server started" 90; then
+	ok "rumprun: the seed's command prints Echo server started"
+	reply=$(echo_roundtrip "$port" "hello rumprun")
+	check "rumprun: a TCP client gets its bytes back" \
+		test "$reply" = "hello rumprun"
+else
+	not_ok "rumprun: the seed's command prints Echo server started" \
+		"$(tail -5 "$W/rump.log")"
+fi
+kill -TERM "$pid"
+wait_exit "$pid" 30
+
+# --- rumprun without -i: detached, prints qemu:PID ---------------------------
+out=$("$BEAMRUN" qemu "$W/hello.img" 2>/dev/null)
+qpid=${out#qemu:}
+check "rumprun: without -i beamrun prints qemu:PID" \
+	test -n "$qpid" -a "$out" = "qemu:$qpid"
+log="${TMPDIR:-/tmp}/beamrun-qemu-$qpid.log"
+wait_for "$log" "^Hello, world!" 60
+check "rumprun: the detached guest's console is in its log" \
+	grep -q "^Hello, world!" "$log"
+kill "$qpid" 2>/dev/null
+rm -f "$log"
+
+# --- a bad configuration inside the guest ----------------------------------------
+"$BEAMRUN" volume create "$W/data.img" 8M
+boot_bg "$W/badmnt.log" run -b "$W/data.img,/no/such/dir" "$W/hello.img"
+wait_exit "$BG" 90
+check "guest error: a mount point not in the image exits 123" test "$RC" = 123
+check "guest error: the reason is printed by beamrun-init" \
+	grep -q "^beamrun-init: error: volume: mount point /no/such/dir" \
+	"$W/badmnt.log"
+
+# --- a writable ext4 volume ----------------------------------------------------
+boot_bg "$W/vol.log" run -b "$W/data.img,/data" \
+	--erl-args "-noshell -eval 'ok = file:write_file(\"/data/proof\", <<\"written in the guest\">>), init:stop().'" \
+	"$W/hello.img"
+wait_exit "$BG" 90
+check "volume: the guest writes to an ext4 volume and exits 0" test "$RC" = 0
+check "volume: the file is on the volume after the VM is gone" \
+	bash -c "debugfs -R 'cat /proof' '$W/data.img' 2>/dev/null | grep -q 'written in the guest'"
+
+finish
