@@ -193,6 +193,8 @@ struct br_vm {
 	unsigned stop_timeout;
 	int paused, interactive, dry_run, guest_verbose;
 	char kernel_path[4096]; /* filled by the launcher before building */
+	char qmp_path[4096];	/* QMP socket; "" for none */
+	unsigned long tsc_khz;	/* TCG: the host's TSC rate, 0 unknown */
 };
 
 /*
@@ -204,6 +206,12 @@ char *br_guestcfg_json(const struct br_vm *vm);
 char *br_kernel_cmdline(const struct br_vm *vm);
 /* Kernel's limit on the command line (x86 COMMAND_LINE_SIZE). */
 #define BR_CMDLINE_MAX 2048
+
+/*
+ * qmp.c: ask qemu, over its QMP socket, to press the ACPI power button;
+ * the guest's init turns that into a graceful stop of the Erlang VM.
+ */
+int br_qmp_powerdown(const char *sock);
 
 /* Build the full qemu argv for vm. */
 int br_qemu_argv(const struct br_vm *vm, struct strv *argv);

@@ -184,8 +184,16 @@ char *br_guestcfg_json(const struct br_vm *vm)
 char *br_kernel_cmdline(const struct br_vm *vm)
 {
 	char *cfg = br_guestcfg_json(vm), *line;
-	char ip[64] = "";
+	char ip[64] = "", tsc[48] = "";
 	size_t i;
+
+	/*
+	 * Under TCG the guest's TSC ticks at the host's rate, but the
+	 * kernel's PIT calibration is too jittery there and fails now and
+	 * then, leaving no clock and a hung boot; so it is told the rate.
+	 */
+	if (vm->tsc_khz)
+		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", vm->tsc_khz);
 
 	/* The kernel's own DHCP client configures the first such NIC. */
 	for (i = 0; i < vm->nnic; i++)
@@ -194,14 +202,15 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 			break;
 		}
 	/*
-	 * quiet: only warnings reach the console. panic=-1 and reboot=t
+	 * quiet: only warnings reach the console. pci=off: microvm has no
+	 * PCI bus to probe. panic=-1 and reboot=t
 	 * with qemu's -no-reboot make any guest end (poweroff, panic)
 	 * end qemu at once.
 	 */
 	if (asprintf(&line,
-		     "console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro "
-		     "panic=-1 reboot=t%s -- beamrun=%s",
-		     ip, cfg) < 0)
+		     "console=ttyS0 quiet pci=off root=/dev/vda rootfstype=erofs ro "
+		     "panic=-1 reboot=t%s%s -- beamrun=%s",
+		     tsc, ip, cfg) < 0)
 		line = NULL;
 	free(cfg);
 	return line;

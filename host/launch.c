@@ -10,7 +10,9 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "beamrun.h"
 
@@ -23,6 +25,7 @@ struct console {
 	size_t len;
 	int status; /* -1 until the guest reports one */
 	int setup_failed;
+	unsigned held_blank; /* empty lines not yet shown */
 };
 
 static void console_write(const char *s, size_t n)
@@ -63,7 +66,17 @@ static void console_line(struct console *c)
 			return;
 		}
 		l[n] = '\n';
+	} else if (n == 0 && !br_verbose) {
+		/*
+		 * init starts its status line on a fresh line; an empty
+		 * line is held until we know it is not that separator.
+		 */
+		c->held_blank++;
+		c->len = 0;
+		return;
 	}
+	for (; c->held_blank; c->held_blank--)
+		console_write("\n", 1);
 	console_write(c->line, c->len);
 	c->len = 0;
 }
@@ -71,6 +84,10 @@ static void console_line(struct console *c)
 static void console_feed(struct console *c, const char *buf, size_t n)
 {
 	size_t i;
+
+	/* After the status line only the kernel's farewell remains. */
+	if ((c->status >= 0 || c->setup_failed) && !br_verbose)
+		return;
 
 	for (i = 0; i < n; i++) {
 		c->line[c->len++] = buf[i];
@@ -89,9 +106,31 @@ static void console_feed(struct console *c, const char *buf, size_t n)
 	}
 }
 
+/* The host's TSC rate in kHz, measured against CLOCK_MONOTONIC_RAW. */
+static unsigned long host_tsc_khz(void)
+{
+	struct timespec a, b, nap = {0, 20 * 1000 * 1000};
+	unsigned long long t0, t1;
+	double ns;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	t0 = __rdtsc();
+	nanosleep(&nap, NULL);
+	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+	t1 = __rdtsc();
+	ns = (double)(b.tv_sec - a.tv_sec) * 1e9 +
+	     (double)(b.tv_nsec - a.tv_nsec);
+	if (ns <= 0 || t1 <= t0)
+		return 0;
+	return (unsigned long)((double)(t1 - t0) / ns * 1e6);
+}
+
 static int launch_prepare(struct br_vm *vm, struct strv *argv)
 {
 	const char *k = br_image_kernel(&vm->img);
+
+	if (vm->accel == BR_ACCEL_TCG && !vm->tsc_khz)
+		vm->tsc_khz = host_tsc_khz();
 
 	if (!k)
 		return -1;
@@ -132,18 +171,59 @@ static int launch_result(struct console *c, int st)
 	return BR_EXIT_NOSTATUS;
 }
 
+/* Where the QMP socket lives for one foreground run; removed after. */
+static int launch_rundir(struct br_vm *vm, char *dir, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, len, "%s/beamrun-XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(dir)) {
+		br_seterr("mkdtemp %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(vm->qmp_path, sizeof(vm->qmp_path), "%s/qmp.sock", dir);
+	return 0;
+}
+
+/*
+ * The first ^C or SIGTERM presses the guest's power button: init stops
+ * the Erlang VM (init:stop(), then SIGKILL after its deadline) and
+ * powers off. A second one, or a guest that ignores the button for the
+ * deadline plus a margin, ends qemu at once.
+ */
+static void launch_stop(struct br_vm *vm, pid_t qemu, int *stops,
+			int *deadline_ms)
+{
+	if ((*stops)++ == 0 && vm->qmp_path[0] &&
+	    br_qmp_powerdown(vm->qmp_path) == 0) {
+		fprintf(stderr, "beamrun: stopping the guest (again to force)\n");
+		*deadline_ms = (int)((vm->stop_timeout ? vm->stop_timeout : 10) +
+				     10) * 1000;
+		return;
+	}
+	kill(qemu, SIGKILL);
+}
+
 int br_launch(struct br_vm *vm)
 {
 	struct strv argv = {0};
 	struct console con = {.status = -1};
 	struct pollfd p[2];
 	sigset_t sigs, old;
+	char rundir[4096] = "";
 	int pipefd[2], sfd, st = 0, stops = 0, interrupted = 0;
+	int deadline_ms = -1;
 	pid_t pid;
 
+	if (!vm->dry_run && launch_rundir(vm, rundir, sizeof(rundir))) {
+		br_die_msg("%s", br_err());
+		return BR_EXIT_BADINPUT;
+	}
 	if (launch_prepare(vm, &argv)) {
 		br_die_msg("%s", br_err());
 		strv_free(&argv);
+		if (rundir[0])
+			br_rm_rf(rundir);
 		return BR_EXIT_BADINPUT;
 	}
 	if (vm->dry_run) {
@@ -167,6 +247,7 @@ int br_launch(struct br_vm *vm)
 	if (pipe2(pipefd, O_CLOEXEC) || sfd < 0) {
 		br_die_msg("pipe: %s", strerror(errno));
 		strv_free(&argv);
+		br_rm_rf(rundir);
 		return BR_EXIT_QEMU;
 	}
 	pid = fork();
@@ -193,6 +274,7 @@ int br_launch(struct br_vm *vm)
 	strv_free(&argv);
 	if (pid < 0) {
 		br_die_msg("fork: %s", strerror(errno));
+		br_rm_rf(rundir);
 		return BR_EXIT_QEMU;
 	}
 
@@ -203,20 +285,23 @@ int br_launch(struct br_vm *vm)
 	for (;;) {
 		char buf[4096];
 		ssize_t n;
+		int r = poll(p, 2, deadline_ms);
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (r < 0 && errno != EINTR)
 			break;
+		if (r == 0) {
+			br_die_msg("the guest did not stop in time; ending "
+				   "qemu");
+			kill(pid, SIGKILL);
+			deadline_ms = -1;
+			continue;
+		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				/*
-				 * TODO: ask the guest to stop gracefully
-				 * (ACPI power button over QMP) before
-				 * terminating qemu.
-				 */
 				interrupted = (int)si.ssi_signo;
-				kill(pid, stops++ ? SIGKILL : SIGTERM);
+				launch_stop(vm, pid, &stops, &deadline_ms);
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLHUP)) {
@@ -235,9 +320,10 @@ int br_launch(struct br_vm *vm)
 		;
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	br_rm_rf(rundir);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && con.status < 0)
 		return BR_EXIT_QEMU;
-	if (interrupted && con.status < 0) {
+	if (interrupted && con.status < 0 && !con.setup_failed) {
 		br_die_msg("stopped by signal %d; the VM was terminated",
 			   interrupted);
 		return 128 + interrupted;

@@ -167,6 +167,13 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 	strv_push(a, "-device");
 	strv_push(a, "virtio-rng-device,rng=rng0");
 
+	if (vm->qmp_path[0]) {
+		char *q = qemu_escape(vm->qmp_path);
+
+		strv_push(a, "-qmp");
+		strv_pushf(a, "unix:%s,server=on,wait=off", q);
+		free(q);
+	}
 	if (vm->gdb_port) {
 		strv_push(a, "-gdb");
 		strv_pushf(a, "tcp:127.0.0.1:%u", vm->gdb_port);

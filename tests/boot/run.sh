@@ -67,9 +67,12 @@ else
 	not_ok "quick: the echo server starts" "$(tail -5 "$W/echo.log")"
 fi
 kill -INT "$pid"
-wait_exit "$pid" 30
-check "quick: Ctrl-C ends beamrun and the VM (status 130)" \
-	test "$RC" = 130
+wait_exit "$pid" 60
+check "quick: Ctrl-C stops the guest gracefully (status 0)" test "$RC" = 0
+check "quick: the Erlang VM got SIGTERM and shut down" \
+	grep -q "SIGTERM received - shutting down" "$W/echo.log"
+check "quick: no kernel farewell after the status" \
+	bash -c "! grep -q 'reboot: Restarting' '$W/echo.log'"
 
 # --- helloworld exits 0 --------------------------------------------------------
 "$BEAMRUN" bake "$ROOT/examples/helloworld" -o "$W/hello.img" >/dev/null 2>&1
