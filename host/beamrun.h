@@ -58,8 +58,12 @@ int br_copy_file(const char *src, const char *dst);
 /* Remove a tree; used for staging directories only. */
 int br_rm_rf(const char *path);
 int br_is_dir(const char *path);
-/* mkstemp makes 0600 files; give an output the mode umask allows. */
-void br_fix_mode(int fd);
+/*
+ * Create OUT.tmp-XXXXXX next to out, for writing an output that is then
+ * renamed over out, so a failure never leaves a half-written file.
+ * Returns the fd and the temporary name in *tmp (caller frees), or -1.
+ */
+int br_tmp_open(const char *out, char **tmp);
 int br_is_file(const char *path);
 /* Directory of the running beamrun binary (for its kernel and init). */
 const char *br_self_dir(void);
@@ -204,6 +208,9 @@ struct br_vm {
 char *br_guestcfg_json(const struct br_vm *vm);
 /* The kernel command line for vm, including beamrun=<config>. */
 char *br_kernel_cmdline(const struct br_vm *vm);
+/* A string vector as a JSON array (a json_object *, to keep json-c's
+ * header out of this one). */
+struct json_object *br_json_strv(const struct strv *s);
 /* Kernel's limit on the command line (x86 COMMAND_LINE_SIZE). */
 #define BR_CMDLINE_MAX 2048
 

@@ -13,7 +13,7 @@
 #define USERNET_GW   "10.0.2.2"
 #define USERNET_DNS  "10.0.2.3"
 
-static json_object *jstrv(const struct strv *s)
+json_object *br_json_strv(const struct strv *s)
 {
 	json_object *a = json_object_new_array();
 	size_t i;
@@ -151,7 +151,7 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		json_object_object_add(c, "blk", a);
 	}
 	if (vm->env.n)
-		json_object_object_add(c, "env", jstrv(&vm->env));
+		json_object_object_add(c, "env", br_json_strv(&vm->env));
 	if (vm->root)
 		json_object_object_add(c, "root",
 				       json_object_new_string(vm->root));
@@ -172,7 +172,7 @@ char *br_guestcfg_json(const struct br_vm *vm)
 			strv_push(&args, vm->app_args.v[i]);
 		use = &args;
 	}
-	json_object_object_add(c, "args", jstrv(use));
+	json_object_object_add(c, "args", br_json_strv(use));
 	strv_free(&args);
 
 	out = guestcfg_nospace(json_object_to_json_string_ext(

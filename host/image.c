@@ -58,16 +58,6 @@ static int pad_to(int fd, uint64_t off)
 	return 0;
 }
 
-static json_object *jstrv(const struct strv *s)
-{
-	json_object *a = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		json_object_array_add(a, json_object_new_string(s->v[i]));
-	return a;
-}
-
 int br_image_write(const char *out, const char *kernel, const char *rootfs,
 		   const struct br_image *meta)
 {
@@ -79,15 +69,9 @@ int br_image_write(const char *out, const char *kernel, const char *rootfs,
 	char hdr[BR_IMAGE_HDR];
 	int fd;
 
-	if (asprintf(&tmp, "%s.tmp-XXXXXX", out) < 0)
+	fd = br_tmp_open(out, &tmp);
+	if (fd < 0)
 		return -1;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		br_seterr("%s: %s", out, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	br_fix_mode(fd);
 	if (pad_to(fd, BR_IMAGE_HDR) ||
 	    append_file(fd, kernel, &klen, &kcrc))
 		goto fail;
@@ -117,7 +101,7 @@ int br_image_write(const char *out, const char *kernel, const char *rootfs,
 	json_object_object_add(h, "start_module",
 			       json_object_new_string(meta->app ? meta->app
 								: ""));
-	json_object_object_add(h, "args", jstrv(&meta->args));
+	json_object_object_add(h, "args", br_json_strv(&meta->args));
 	text = json_object_to_json_string_ext(
 		h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (strlen(BR_IMAGE_MAGIC) + strlen(text) + 2 > sizeof(hdr)) {

@@ -390,10 +390,25 @@ const char *br_data_file(const char *rel)
 	return NULL;
 }
 
-void br_fix_mode(int fd)
+int br_tmp_open(const char *out, char **tmp)
 {
-	mode_t mask = umask(0);
+	mode_t mask;
+	int fd;
 
+	if (asprintf(tmp, "%s.tmp-XXXXXX", out) < 0) {
+		br_seterr("out of memory");
+		return -1;
+	}
+	fd = mkstemp(*tmp);
+	if (fd < 0) {
+		br_seterr("%s: %s", out, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return -1;
+	}
+	/* mkstemp makes 0600 files; an output gets what umask allows. */
+	mask = umask(0);
 	umask(mask);
 	fchmod(fd, 0666 & ~mask);
+	return fd;
 }

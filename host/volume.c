@@ -117,15 +117,9 @@ static int volume_iso(const struct iso_src *srcs, size_t nsrc, const char *out,
 	size_t i;
 	int fd, rc = -1;
 
-	if (asprintf(&tmp, "%s.tmp-XXXXXX", out) < 0)
+	fd = br_tmp_open(out, &tmp);
+	if (fd < 0)
 		return -1;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		br_seterr("%s: %s", out, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	br_fix_mode(fd);
 	iso = archive_write_new();
 	if (!iso || archive_write_set_format_iso9660(iso) ||
 	    archive_write_set_option(iso, "iso9660", "rockridge", "1") ||
@@ -164,15 +158,9 @@ static int volume_ext4(const char *out, unsigned mib)
 	char *tmp, size[32];
 	int fd, rc;
 
-	if (asprintf(&tmp, "%s.tmp-XXXXXX", out) < 0)
+	fd = br_tmp_open(out, &tmp);
+	if (fd < 0)
 		return -1;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		br_seterr("%s: %s", out, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	br_fix_mode(fd);
 	close(fd);
 	snprintf(size, sizeof(size), "%uM", mib);
 	{
