@@ -16,15 +16,15 @@
 
 /* Mount points a user may use with -b; the root is read-only. */
 static const char *const bake_dirs[] = {
-	"proc", "sys", "dev", "tmp", "run", "etc", "data", "mnt", "srv",
-	"opt/erlang", "apps/erlang", "sbin", "otp", "app/ebin",
+    "proc", "sys", "dev",	 "tmp",		"run",	"etc", "data",
+    "mnt",  "srv", "opt/erlang", "apps/erlang", "sbin", "otp", "app/ebin",
 };
 
 /* rumprun-bake configurations we accept, and what they mean here. */
 static const char *const bake_configs[] = {"hw_virtio", "hw_generic"};
 
 struct bake {
-	const char *src;   /* application directory, NULL for generic */
+	const char *src; /* application directory, NULL for generic */
 	const char *out;
 	const char *start; /* -s MODULE */
 	struct strv apps;  /* --app */
@@ -40,7 +40,7 @@ struct bake {
 };
 
 static int bake_path(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int bake_path(char *buf, size_t len, const char *fmt, ...)
 {
@@ -286,8 +286,7 @@ static int copy_one(const char *p, const struct stat *st, int flag,
 	return 0;
 }
 
-static int bake_copy_tree(const char *src, const char *dst,
-			  struct strv *elves)
+static int bake_copy_tree(const char *src, const char *dst, struct strv *elves)
 {
 	copy_src = src;
 	copy_dst = dst;
@@ -450,8 +449,8 @@ static int bake_image(struct bake *b)
 		return -1;
 	{
 		/* Fixed time stamps and owners: the same input, same image. */
-		char *argv[] = {"mkfs.erofs", "-zlz4hc", "-T0", "--all-root",
-				"--quiet", fs, b->root, NULL};
+		char *argv[] = {"mkfs.erofs", "-zlz4hc", "-T0",	  "--all-root",
+				"--quiet",    fs,	 b->root, NULL};
 
 		rc = br_run(argv, 1);
 		if (rc) {
@@ -534,29 +533,29 @@ out:
 }
 
 static const char bake_usage[] =
-	"usage: beamrun bake [options] DIR -o IMAGE\n"
-	"       beamrun bake hw_virtio IMAGE\n"
-	"Bake the Erlang code in DIR (.erl compiled with the host's erlc,\n"
-	"or .beam) into IMAGE, which boots with MODULE:start(): MODULE is\n"
-	"the one named like DIR, the only one, or the one given with -s.\n"
-	"The second form (rumprun-bake's) makes a generic Erlang unikernel\n"
-	"with no application in it: give it erl arguments when you run it.\n"
-	"  -o, --output IMAGE    the image to write (replaced atomically)\n"
-	"  -s, --start MODULE    the module whose start/0 starts the app\n"
-	"      --app NAME        also include OTP application NAME\n"
-	"      --erl-args 'ARGS' erl arguments baked in (e.g. '+S 2')\n"
-	"  -v, --verbose         show each step\n";
+    "usage: beamrun bake [options] DIR -o IMAGE\n"
+    "       beamrun bake hw_virtio IMAGE\n"
+    "Bake the Erlang code in DIR (.erl compiled with the host's erlc,\n"
+    "or .beam) into IMAGE, which boots with MODULE:start(): MODULE is\n"
+    "the one named like DIR, the only one, or the one given with -s.\n"
+    "The second form (rumprun-bake's) makes a generic Erlang unikernel\n"
+    "with no application in it: give it erl arguments when you run it.\n"
+    "  -o, --output IMAGE    the image to write (replaced atomically)\n"
+    "  -s, --start MODULE    the module whose start/0 starts the app\n"
+    "      --app NAME        also include OTP application NAME\n"
+    "      --erl-args 'ARGS' erl arguments baked in (e.g. '+S 2')\n"
+    "  -v, --verbose         show each step\n";
 
 int cmd_bake(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"start", required_argument, NULL, 's'},
-		{"app", required_argument, NULL, 'a'},
-		{"erl-args", required_argument, NULL, 'A'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"start", required_argument, NULL, 's'},
+	    {"app", required_argument, NULL, 'a'},
+	    {"erl-args", required_argument, NULL, 'A'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct bake b;
 	int c, rc = 1;

@@ -35,7 +35,7 @@ struct strv {
 };
 void strv_push(struct strv *s, const char *str);
 void strv_pushf(struct strv *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void strv_free(struct strv *s);
 /* Join with spaces, quoting words a shell would split; caller frees. */
 char *strv_join_shell(const struct strv *s);
@@ -86,9 +86,9 @@ int br_parse_fwd(const char *spec, struct br_fwd *f);
 enum br_net_method { BR_NET_NONE, BR_NET_STATIC, BR_NET_DHCP, BR_NET_AUTO6 };
 
 struct br_nic {
-	char tag[32];	 /* rumprun -I tag; "" for run's default NIC */
-	char base[16];	 /* rumprun driver name (vioif), kept for naming */
-	char *backend;	 /* qemu -netdev text, e.g. "user" or "tap,..." */
+	char tag[32];  /* rumprun -I tag; "" for run's default NIC */
+	char base[16]; /* rumprun driver name (vioif), kept for naming */
+	char *backend; /* qemu -netdev text, e.g. "user" or "tap,..." */
 	enum br_net_method method;
 	char addr[64];
 	int prefix;
@@ -109,7 +109,7 @@ int br_parse_addr(const char *spec, int family, struct br_nic *n);
 
 struct br_vol {
 	char *path;
-	char mnt[256]; /* "" means attached but not mounted */
+	char mnt[256];	 /* "" means attached but not mounted */
 	char fstype[16]; /* as libblkid names it; "" when not mounted */
 	int ro;
 };
@@ -134,19 +134,19 @@ int br_split_words(const char *s, struct strv *out);
  * configuration), the kernel, and the root file system (erofs), each
  * part aligned to 4 KiB so qemu can attach the root by offset.
  */
-#define BR_IMAGE_MAGIC	"BEAMRUN-IMAGE 1\n"
-#define BR_IMAGE_HDR	4096
-#define BR_IMAGE_ALIGN	4096
+#define BR_IMAGE_MAGIC "BEAMRUN-IMAGE 1\n"
+#define BR_IMAGE_HDR   4096
+#define BR_IMAGE_ALIGN 4096
 
 struct br_image {
 	char *path;
 	uint64_t kernel_off, kernel_len;
 	uint64_t root_off, root_len;
 	uint32_t kernel_sum; /* Adler-32, names the cached kernel */
-	char *otp;	  /* OTP release of the runtime, "" if none */
-	char *app;	  /* start module, "" for a generic image */
-	struct strv args; /* baked erl arguments */
-	char *root;	  /* OTP root inside the guest */
+	char *otp;	     /* OTP release of the runtime, "" if none */
+	char *app;	     /* start module, "" for a generic image */
+	struct strv args;    /* baked erl arguments */
+	char *root;	     /* OTP root inside the guest */
 };
 /* Write OUT atomically from a kernel and a root image. */
 int br_image_write(const char *out, const char *kernel, const char *rootfs,

@@ -14,8 +14,12 @@
 
 /* The directories ld.so searches on Debian amd64 after the run paths. */
 static const char *const elf_sysdirs[] = {
-	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-	"/lib64", "/usr/lib64", "/lib", "/usr/lib",
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
 };
 
 struct elf_info {
@@ -139,8 +143,8 @@ static int strv_has(const struct strv *s, const char *str)
 	return 0;
 }
 
-static int elf_resolve(const char *name, const struct elf_info *e,
-		       char *out, size_t len)
+static int elf_resolve(const char *name, const struct elf_info *e, char *out,
+		       size_t len)
 {
 	size_t i;
 

@@ -137,15 +137,14 @@ char *br_guestcfg_json(const struct br_vm *vm)
 			json_object_object_add(o, "serial",
 					       json_object_new_string(serial));
 			json_object_object_add(
-				o, "mnt", json_object_new_string(vm->vol[i].mnt));
+			    o, "mnt", json_object_new_string(vm->vol[i].mnt));
 			if (vm->vol[i].fstype[0])
 				json_object_object_add(
-					o, "fs",
-					json_object_new_string(
-						vm->vol[i].fstype));
+				    o, "fs",
+				    json_object_new_string(vm->vol[i].fstype));
 			if (vm->vol[i].ro)
 				json_object_object_add(
-					o, "ro", json_object_new_boolean(1));
+				    o, "ro", json_object_new_boolean(1));
 			json_object_array_add(a, o);
 		}
 		json_object_object_add(c, "blk", a);
@@ -160,8 +159,8 @@ char *br_guestcfg_json(const struct br_vm *vm)
 				       json_object_new_string(vm->img.root));
 	if (vm->stop_timeout)
 		json_object_object_add(
-			c, "stop_timeout",
-			json_object_new_int((int)vm->stop_timeout));
+		    c, "stop_timeout",
+		    json_object_new_int((int)vm->stop_timeout));
 
 	if (vm->args.n) {
 		use = &vm->args;
@@ -176,7 +175,7 @@ char *br_guestcfg_json(const struct br_vm *vm)
 	strv_free(&args);
 
 	out = guestcfg_nospace(json_object_to_json_string_ext(
-		c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	    c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(c);
 	return out;
 }
@@ -207,10 +206,11 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	 * with qemu's -no-reboot make any guest end (poweroff, panic)
 	 * end qemu at once.
 	 */
-	if (asprintf(&line,
-		     "console=ttyS0 quiet pci=off root=/dev/vda rootfstype=erofs ro "
-		     "panic=-1 reboot=t%s%s -- beamrun=%s",
-		     tsc, ip, cfg) < 0)
+	if (asprintf(
+		&line,
+		"console=ttyS0 quiet pci=off root=/dev/vda rootfstype=erofs ro "
+		"panic=-1 reboot=t%s%s -- beamrun=%s",
+		tsc, ip, cfg) < 0)
 		line = NULL;
 	free(cfg);
 	return line;

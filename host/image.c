@@ -18,8 +18,7 @@ static uint64_t align_up(uint64_t v)
 }
 
 /* Append a file to fd at its current (aligned) end; returns its CRC. */
-static int append_file(int fd, const char *path, uint64_t *len,
-		       uint32_t *crc)
+static int append_file(int fd, const char *path, uint64_t *len, uint32_t *crc)
 {
 	char buf[65536];
 	int in = open(path, O_RDONLY | O_CLOEXEC);
@@ -72,8 +71,7 @@ int br_image_write(const char *out, const char *kernel, const char *rootfs,
 	fd = br_tmp_open(out, &tmp);
 	if (fd < 0)
 		return -1;
-	if (pad_to(fd, BR_IMAGE_HDR) ||
-	    append_file(fd, kernel, &klen, &kcrc))
+	if (pad_to(fd, BR_IMAGE_HDR) || append_file(fd, kernel, &klen, &kcrc))
 		goto fail;
 	roff = align_up(BR_IMAGE_HDR + klen);
 	if (pad_to(fd, roff) || append_file(fd, rootfs, &rlen, &rcrc))
@@ -84,26 +82,25 @@ int br_image_write(const char *out, const char *kernel, const char *rootfs,
 			       json_object_new_int64(BR_IMAGE_HDR));
 	json_object_object_add(h, "kernel_length",
 			       json_object_new_int64((int64_t)klen));
-	json_object_object_add(h, "kernel_crc32",
-			       json_object_new_int64(kcrc));
+	json_object_object_add(h, "kernel_crc32", json_object_new_int64(kcrc));
 	json_object_object_add(h, "root_offset",
 			       json_object_new_int64((int64_t)roff));
 	json_object_object_add(h, "root_length",
 			       json_object_new_int64((int64_t)rlen));
 	json_object_object_add(h, "root_crc32", json_object_new_int64(rcrc));
 	json_object_object_add(h, "root_fs", json_object_new_string("erofs"));
-	json_object_object_add(h, "otp_release",
-			       json_object_new_string(meta->otp ? meta->otp
-								: ""));
-	json_object_object_add(h, "otp_root",
-			       json_object_new_string(meta->root ? meta->root
-								 : "/otp"));
-	json_object_object_add(h, "start_module",
-			       json_object_new_string(meta->app ? meta->app
-								: ""));
+	json_object_object_add(
+	    h, "otp_release",
+	    json_object_new_string(meta->otp ? meta->otp : ""));
+	json_object_object_add(
+	    h, "otp_root",
+	    json_object_new_string(meta->root ? meta->root : "/otp"));
+	json_object_object_add(
+	    h, "start_module",
+	    json_object_new_string(meta->app ? meta->app : ""));
 	json_object_object_add(h, "args", br_json_strv(&meta->args));
 	text = json_object_to_json_string_ext(
-		h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	    h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (strlen(BR_IMAGE_MAGIC) + strlen(text) + 2 > sizeof(hdr)) {
 		br_seterr("image header too large (%zu bytes of arguments)",
 			  strlen(text));
@@ -238,7 +235,8 @@ int br_image_open(const char *path, struct br_image *img)
 		br_seterr("%s: kernel part is damaged (CRC mismatch)", path);
 		goto bad;
 	}
-	if (crc_range(fd, img->root_off, img->root_len, &crc, &adler) || crc != rcrc) {
+	if (crc_range(fd, img->root_off, img->root_len, &crc, &adler) ||
+	    crc != rcrc) {
 		br_seterr("%s: root file system is damaged (CRC mismatch)",
 			  path);
 		goto bad;
@@ -251,7 +249,7 @@ int br_image_open(const char *path, struct br_image *img)
 		for (i = 0; i < json_object_array_length(a); i++)
 			strv_push(&img->args,
 				  json_object_get_string(
-					  json_object_array_get_idx(a, i)));
+				      json_object_array_get_idx(a, i)));
 	img->path = xstrdup(path);
 	json_object_put(h);
 	close(fd);

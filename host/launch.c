@@ -98,9 +98,9 @@ static void console_feed(struct console *c, const char *buf, size_t n)
 	 * Show a partial line at once (a prompt, progress dots) unless it
 	 * could still become the status line.
 	 */
-	if (c->len && memcmp(c->line, STATUS_TAG,
-			     c->len < strlen(STATUS_TAG) ? c->len
-							 : strlen(STATUS_TAG))) {
+	if (c->len &&
+	    memcmp(c->line, STATUS_TAG,
+		   c->len < strlen(STATUS_TAG) ? c->len : strlen(STATUS_TAG))) {
 		console_write(c->line, c->len);
 		c->len = 0;
 	}
@@ -196,9 +196,11 @@ static void launch_stop(struct br_vm *vm, pid_t qemu, int *stops,
 {
 	if ((*stops)++ == 0 && vm->qmp_path[0] &&
 	    br_qmp_powerdown(vm->qmp_path) == 0) {
-		fprintf(stderr, "beamrun: stopping the guest (again to force)\n");
-		*deadline_ms = (int)((vm->stop_timeout ? vm->stop_timeout : 10) +
-				     10) * 1000;
+		fprintf(stderr,
+			"beamrun: stopping the guest (again to force)\n");
+		*deadline_ms =
+		    (int)((vm->stop_timeout ? vm->stop_timeout : 10) + 10) *
+		    1000;
 		return;
 	}
 	kill(qemu, SIGKILL);
@@ -255,7 +257,8 @@ int br_launch(struct br_vm *vm)
 		int null = open("/dev/null", O_RDONLY);
 
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		/* Its own process group: the terminal's ^C is ours to handle. */
+		/* Its own process group: the terminal's ^C is ours to handle.
+		 */
 		setpgid(0, 0);
 		/* If beamrun itself is killed, the VM must not live on. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);

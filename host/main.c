@@ -12,12 +12,12 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"bake", cmd_bake, "bake an Erlang application into an image"},
-	{"run", cmd_run, "boot an image in the foreground (-p to forward)"},
-	{"qemu", cmd_rumprun, "rumprun-style launch under qemu (TCG)"},
-	{"kvm", cmd_rumprun, "rumprun-style launch under qemu with KVM"},
-	{"volume", cmd_volume, "make a data volume (ISO 9660 or ext4)"},
-	{"inspect", cmd_inspect, "show what an image holds"},
+    {"bake", cmd_bake, "bake an Erlang application into an image"},
+    {"run", cmd_run, "boot an image in the foreground (-p to forward)"},
+    {"qemu", cmd_rumprun, "rumprun-style launch under qemu (TCG)"},
+    {"kvm", cmd_rumprun, "rumprun-style launch under qemu with KVM"},
+    {"volume", cmd_volume, "make a data volume (ISO 9660 or ext4)"},
+    {"inspect", cmd_inspect, "show what an image holds"},
 };
 
 static void usage(FILE *f)
@@ -26,7 +26,8 @@ static void usage(FILE *f)
 
 	fputs("usage: beamrun [-D] COMMAND [options] ...\n", f);
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
 	fputs("  -D       (before qemu|kvm) print the qemu command, as "
 	      "rumprun -D\n"
 	      "Run \"beamrun COMMAND --help\" for a command's options.\n",

@@ -23,7 +23,7 @@ static char *qemu_escape(const char *s)
 
 /* Append printf output to a malloc'd string. */
 static char *qemu_cat(char *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static char *qemu_cat(char *s, const char *fmt, ...)
 {
@@ -56,10 +56,10 @@ static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
 	char *netdev;
 	size_t f, first_user = 0;
 
-	netdev = qemu_cat(NULL, "%.*s,id=net%zu%s",
-			  (int)(opts ? (size_t)(opts - n->backend)
-				     : strlen(n->backend)),
-			  n->backend, i, opts ? opts : "");
+	netdev = qemu_cat(
+	    NULL, "%.*s,id=net%zu%s",
+	    (int)(opts ? (size_t)(opts - n->backend) : strlen(n->backend)),
+	    n->backend, i, opts ? opts : "");
 	/* -p forwards go to the first user-mode NIC. */
 	while (first_user < vm->nnic && !nic_is_user(&vm->nic[first_user]))
 		first_user++;
@@ -116,7 +116,8 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 		strv_push(a, "host");
 	} else {
 		strv_push(a, vm->cpus > 1 ? "tcg,thread=multi" : "tcg");
-		/* "max" gives the guest RDRAND, so the CRNG is ready at once. */
+		/* "max" gives the guest RDRAND, so the CRNG is ready at once.
+		 */
 		strv_push(a, "-cpu");
 		strv_push(a, "max");
 	}

@@ -34,7 +34,8 @@ static void vm_free(struct br_vm *vm)
 static int kvm_usable(void)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	int ok = fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+	int ok =
+	    fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
 
 	if (fd >= 0)
 		close(fd);
@@ -117,8 +118,8 @@ static int open_image(struct br_vm *vm, const char *path)
 	return br_image_open(path, &vm->img);
 }
 
-static int parse_uint(const char *opt, const char *s, unsigned lo,
-		      unsigned hi, unsigned *out)
+static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi,
+		      unsigned *out)
 {
 	char *end;
 	unsigned long v;
@@ -162,44 +163,44 @@ static int vm_check(const struct br_vm *vm)
 }
 
 static const char run_usage[] =
-	"usage: beamrun run [options] IMAGE [ARG...]\n"
-	"Boot IMAGE under qemu in the foreground; the VM powers off when\n"
-	"the Erlang VM stops and beamrun exits with its status.\n"
-	"ARGs go to the start function (MODULE:start([ARG...]) as strings);\n"
-	"for an image without an application they are erl arguments.\n"
-	"  -p, --publish [tcp:|udp:]HOST[:GUEST]  forward 127.0.0.1:HOST to\n"
-	"                          the guest's port GUEST (default: HOST)\n"
-	"  -m, --memory SIZE       guest RAM in MiB, e.g. 64 or 1G (128)\n"
-	"  -c, --cpus N            virtual CPUs (1)\n"
-	"  -e, --env NAME=VALUE    environment variable for the Erlang VM\n"
-	"  -b, --volume IMG[,MNT]  attach a disk image, mounted at MNT\n"
-	"      --ro                the next -b is read-only\n"
-	"  -N, --hostname NAME     guest host name\n"
-	"      --net user|none     network (user: qemu user mode, default)\n"
-	"      --erl-args 'ARGS'   replace the image's erl arguments\n"
-	"      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
-	"      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
-	"      --dry-run           print the qemu command instead of running\n"
-	"  -v, --verbose           show each boot step in the guest\n";
+    "usage: beamrun run [options] IMAGE [ARG...]\n"
+    "Boot IMAGE under qemu in the foreground; the VM powers off when\n"
+    "the Erlang VM stops and beamrun exits with its status.\n"
+    "ARGs go to the start function (MODULE:start([ARG...]) as strings);\n"
+    "for an image without an application they are erl arguments.\n"
+    "  -p, --publish [tcp:|udp:]HOST[:GUEST]  forward 127.0.0.1:HOST to\n"
+    "                          the guest's port GUEST (default: HOST)\n"
+    "  -m, --memory SIZE       guest RAM in MiB, e.g. 64 or 1G (128)\n"
+    "  -c, --cpus N            virtual CPUs (1)\n"
+    "  -e, --env NAME=VALUE    environment variable for the Erlang VM\n"
+    "  -b, --volume IMG[,MNT]  attach a disk image, mounted at MNT\n"
+    "      --ro                the next -b is read-only\n"
+    "  -N, --hostname NAME     guest host name\n"
+    "      --net user|none     network (user: qemu user mode, default)\n"
+    "      --erl-args 'ARGS'   replace the image's erl arguments\n"
+    "      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
+    "      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
+    "      --dry-run           print the qemu command instead of running\n"
+    "  -v, --verbose           show each boot step in the guest\n";
 
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"publish", required_argument, NULL, 'p'},
-		{"memory", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'c'},
-		{"env", required_argument, NULL, 'e'},
-		{"volume", required_argument, NULL, 'b'},
-		{"ro", no_argument, NULL, 'R'},
-		{"hostname", required_argument, NULL, 'N'},
-		{"net", required_argument, NULL, 'n'},
-		{"erl-args", required_argument, NULL, 'A'},
-		{"stop-timeout", required_argument, NULL, 'T'},
-		{"accel", required_argument, NULL, 'a'},
-		{"dry-run", no_argument, NULL, 'D'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"publish", required_argument, NULL, 'p'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"volume", required_argument, NULL, 'b'},
+	    {"ro", no_argument, NULL, 'R'},
+	    {"hostname", required_argument, NULL, 'N'},
+	    {"net", required_argument, NULL, 'n'},
+	    {"erl-args", required_argument, NULL, 'A'},
+	    {"stop-timeout", required_argument, NULL, 'T'},
+	    {"accel", required_argument, NULL, 'a'},
+	    {"dry-run", no_argument, NULL, 'D'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct br_vm vm;
 	const char *accel = NULL, *net = "user";
@@ -218,7 +219,8 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			if (vm.nfwd == BR_MAX_FWD) {
-				br_seterr("-p: at most %d forwards", BR_MAX_FWD);
+				br_seterr("-p: at most %d forwards",
+					  BR_MAX_FWD);
 				bad = 1;
 			} else {
 				bad = br_parse_fwd(optarg,
@@ -326,33 +328,33 @@ out:
 }
 
 static const char rump_usage[] =
-	"usage: beamrun [-D] qemu|kvm [options] IMAGE [\"ERL ARGS\"]\n"
-	"rumprun's launcher options, with the same meanings:\n"
-	"  -b IMG[,MNT]          attach IMG as a disk, mounted at MNT\n"
-	"  -e VAR[=VALUE]        environment variable for the Erlang VM\n"
-	"  -I TAG,BASE,BACKEND   network interface; BACKEND is qemu's\n"
-	"                        -net/-netdev text ('-net user', 'tap,...')\n"
-	"  -W TAG,inet,static,ADDR/BITS[,GW] | TAG,inet,dhcp |\n"
-	"     TAG,inet6,auto | TAG,inet6,static,ADDR/BITS[,GW]\n"
-	"  -M MB                 guest RAM (64)\n"
-	"  -N NAME               guest host name\n"
-	"  -g ARGS               extra qemu arguments\n"
-	"  -D PORT               qemu gdb server on 127.0.0.1:PORT\n"
-	"  -i                    foreground: console on the terminal and\n"
-	"                        beamrun exits with the guest's status\n"
-	"                        (without it: background, prints qemu:PID)\n"
-	"  -p                    start with the CPU paused\n"
-	"  -n, --dry-run         print the qemu command instead of running\n"
-	"  -v                    show each boot step in the guest\n"
-	"The words after IMAGE are the Erlang VM's arguments, as given to\n"
-	"erl (a single quoted string is split at spaces, as rumprun did).\n";
+    "usage: beamrun [-D] qemu|kvm [options] IMAGE [\"ERL ARGS\"]\n"
+    "rumprun's launcher options, with the same meanings:\n"
+    "  -b IMG[,MNT]          attach IMG as a disk, mounted at MNT\n"
+    "  -e VAR[=VALUE]        environment variable for the Erlang VM\n"
+    "  -I TAG,BASE,BACKEND   network interface; BACKEND is qemu's\n"
+    "                        -net/-netdev text ('-net user', 'tap,...')\n"
+    "  -W TAG,inet,static,ADDR/BITS[,GW] | TAG,inet,dhcp |\n"
+    "     TAG,inet6,auto | TAG,inet6,static,ADDR/BITS[,GW]\n"
+    "  -M MB                 guest RAM (64)\n"
+    "  -N NAME               guest host name\n"
+    "  -g ARGS               extra qemu arguments\n"
+    "  -D PORT               qemu gdb server on 127.0.0.1:PORT\n"
+    "  -i                    foreground: console on the terminal and\n"
+    "                        beamrun exits with the guest's status\n"
+    "                        (without it: background, prints qemu:PID)\n"
+    "  -p                    start with the CPU paused\n"
+    "  -n, --dry-run         print the qemu command instead of running\n"
+    "  -v                    show each boot step in the guest\n"
+    "The words after IMAGE are the Erlang VM's arguments, as given to\n"
+    "erl (a single quoted string is split at spaces, as rumprun did).\n";
 
 int cmd_rumprun(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct br_vm vm;
 	int c, i, rc = BR_EXIT_BADINPUT;
@@ -385,8 +387,8 @@ int cmd_rumprun(int argc, char **argv)
 			break;
 		case 'I':
 			if (vm.nnic == BR_MAX_NIC) {
-				br_seterr("-I %s: at most %d interfaces", optarg,
-					  BR_MAX_NIC);
+				br_seterr("-I %s: at most %d interfaces",
+					  optarg, BR_MAX_NIC);
 				bad = 1;
 				break;
 			}

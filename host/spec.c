@@ -85,9 +85,9 @@ static void random_mac(unsigned char mac[6])
 int br_parse_nic(const char *spec, struct br_nic *n)
 {
 	const char *c1, *c2, *be;
-	static const char *const types[] = {"user", "tap", "socket",
+	static const char *const types[] = {"user",   "tap",   "socket",
 					    "stream", "dgram", "bridge",
-					    "vde", "l2tpv3"};
+					    "vde",    "l2tpv3"};
 	size_t i, tl;
 
 	memset(n, 0, sizeof(*n));
@@ -157,8 +157,7 @@ int br_parse_addr(const char *spec, int family, struct br_nic *n)
 	errno = 0;
 	bits = strtol(slash, &end, 10);
 	if (errno || end == slash || *end || bits < 1 || bits > max) {
-		br_seterr("%s/%s: prefix length must be 1-%d", buf, slash,
-			  max);
+		br_seterr("%s/%s: prefix length must be 1-%d", buf, slash, max);
 		return -1;
 	}
 	if (inet_pton(family, buf, a) != 1) {
@@ -179,8 +178,8 @@ int br_parse_addr(const char *spec, int family, struct br_nic *n)
 			int m = 0x80 >> (i % 8);
 
 			if ((a[i / 8] & m) != (g[i / 8] & m)) {
-				br_seterr("gateway %s is outside %s/%ld",
-					  comma, buf, bits);
+				br_seterr("gateway %s is outside %s/%ld", comma,
+					  buf, bits);
 				return -1;
 			}
 		}
@@ -210,7 +209,8 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 	}
 	tl = (size_t)(c - spec);
 	for (i = 0; i < nnic; i++)
-		if (strlen(nics[i].tag) == tl && !strncmp(nics[i].tag, spec, tl))
+		if (strlen(nics[i].tag) == tl &&
+		    !strncmp(nics[i].tag, spec, tl))
 			n = &nics[i];
 	if (!n) {
 		br_seterr("-W %s: no interface tagged \"%.*s\" (define it with "
@@ -307,7 +307,7 @@ int br_parse_vol(const char *spec, struct br_vol *v)
 	}
 	if (stat(path, &st) || !S_ISREG(st.st_mode)) {
 		br_seterr("-b %s: %s: %s", spec, path,
-			  errno == ENOENT ? "no such file"
+			  errno == ENOENT	? "no such file"
 			  : S_ISDIR(st.st_mode) ? "is a directory, not an image"
 						: strerror(errno));
 		free(path);

@@ -120,9 +120,10 @@ static int needs_quote(const char *w)
 	if (!*w)
 		return 1;
 	for (; *w; w++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789-_=+/.,:@%^",
-			    *w))
+		if (!strchr(
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789-_=+/.,:@%^",
+			*w))
 			return 1;
 	return 0;
 }

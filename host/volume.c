@@ -164,8 +164,8 @@ static int volume_ext4(const char *out, unsigned mib)
 	close(fd);
 	snprintf(size, sizeof(size), "%uM", mib);
 	{
-		char *argv[] = {"mkfs.ext4", "-q", "-F", "-L", "beamrun-data",
-				tmp, size, NULL};
+		char *argv[] = {"mkfs.ext4",	"-q", "-F", "-L",
+				"beamrun-data", tmp,  size, NULL};
 
 		rc = br_run(argv, 1);
 	}
@@ -190,8 +190,12 @@ static int volume_otp(const char *out)
 {
 	char dir[] = "/tmp/beamrun-otpvol-XXXXXX", path[PATH_MAX];
 	char *root = NULL;
-	char *argv[] = {"erl", "-noshell", "-noinput", "-eval",
-			"io:put_chars(code:root_dir()), halt().", NULL};
+	char *argv[] = {"erl",
+			"-noshell",
+			"-noinput",
+			"-eval",
+			"io:put_chars(code:root_dir()), halt().",
+			NULL};
 	struct iso_src srcs[2];
 	FILE *f;
 	int rc = -1;
@@ -242,23 +246,23 @@ static int volume_otp(const char *out)
 }
 
 static const char volume_usage[] =
-	"usage: beamrun volume iso [--prefix PATH] [--label L] DIR OUT.iso\n"
-	"       beamrun volume otp OUT.iso\n"
-	"       beamrun volume create OUT.img SIZE\n"
-	"iso:    an ISO 9660 data volume (Rock Ridge, Joliet) holding the\n"
-	"        files under DIR, under PATH inside the image if given\n"
-	"        (rumprun's genisoimage step: the OTP tree, an app's beams)\n"
-	"otp:    the host's OTP tree as rumprun's erlang.iso: lib/erlang/,\n"
-	"        erl_inetrc, hosts, resolv.conf; mount it on /opt/erlang\n"
-	"create: an empty ext4 volume of SIZE (e.g. 64M) for -b IMG,MNT\n";
+    "usage: beamrun volume iso [--prefix PATH] [--label L] DIR OUT.iso\n"
+    "       beamrun volume otp OUT.iso\n"
+    "       beamrun volume create OUT.img SIZE\n"
+    "iso:    an ISO 9660 data volume (Rock Ridge, Joliet) holding the\n"
+    "        files under DIR, under PATH inside the image if given\n"
+    "        (rumprun's genisoimage step: the OTP tree, an app's beams)\n"
+    "otp:    the host's OTP tree as rumprun's erlang.iso: lib/erlang/,\n"
+    "        erl_inetrc, hosts, resolv.conf; mount it on /opt/erlang\n"
+    "create: an empty ext4 volume of SIZE (e.g. 64M) for -b IMG,MNT\n";
 
 int cmd_volume(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"prefix", required_argument, NULL, 'P'},
-		{"label", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"prefix", required_argument, NULL, 'P'},
+	    {"label", required_argument, NULL, 'L'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *prefix = NULL, *label = "BEAMRUN";
 	struct iso_src src;
@@ -325,9 +329,10 @@ int cmd_volume(int argc, char **argv)
 			fputs(volume_usage, stdout);
 			return 0;
 		default:
-			br_die_msg("volume iso: unknown option or missing value: "
-				   "%s",
-				   argv[optind - 1]);
+			br_die_msg(
+			    "volume iso: unknown option or missing value: "
+			    "%s",
+			    argv[optind - 1]);
 			return 2;
 		}
 	}

@@ -153,12 +153,12 @@ int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 		}
 		if (!strcmp(f, "-root") || !strcmp(f, "-progname") ||
 		    !strcmp(f, "-home") || !strcmp(f, "-bindir")) {
-			char *dstbuf = f[1] == 'r' ? root
+			char *dstbuf = f[1] == 'r'   ? root
 				       : f[1] == 'p' ? progname
 				       : f[1] == 'h' ? home
 						     : bindir;
-			size_t dlen = f[1] == 'p' ? sizeof(progname)
-						  : INIT_PATH_MAX;
+			size_t dlen =
+			    f[1] == 'p' ? sizeof(progname) : INIT_PATH_MAX;
 
 			if (i + 1 >= n || is_flag(a[i + 1])) {
 				snprintf(err, errlen, "%s needs a value", f);
@@ -258,7 +258,8 @@ oom:
 	init_beam_free(b);
 out:
 	if (emu.oom || args.oom || env.oom) {
-		snprintf(err, errlen, "out of memory building beam's arguments");
+		snprintf(err, errlen,
+			 "out of memory building beam's arguments");
 		init_beam_free(b);
 		rc = -1;
 	}

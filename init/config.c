@@ -13,7 +13,7 @@
 #define CFG_VERSION 1
 
 static int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -148,15 +148,17 @@ static int cfg_net(json_object *o, struct init_net *n, size_t idx, char *err,
 		n->method = INIT_NET_AUTO6;
 		return 0;
 	} else {
-		return cfg_fail(err, errlen,
-				"config: net[%zu].method: \"%s\" is not static, "
-				"dhcp or auto6",
-				idx, method);
+		return cfg_fail(
+		    err, errlen,
+		    "config: net[%zu].method: \"%s\" is not static, "
+		    "dhcp or auto6",
+		    idx, method);
 	}
 	if (!cfg_addr_ok(n->family, n->addr))
-		return cfg_fail(err, errlen,
-				"config: net[%zu].addr: \"%s\" is not an address",
-				idx, n->addr);
+		return cfg_fail(
+		    err, errlen,
+		    "config: net[%zu].addr: \"%s\" is not an address", idx,
+		    n->addr);
 	if (n->prefix > (n->family == AF_INET ? 32 : 128))
 		return cfg_fail(err, errlen,
 				"config: net[%zu].prefix: %d is too long", idx,
@@ -168,8 +170,8 @@ static int cfg_net(json_object *o, struct init_net *n, size_t idx, char *err,
 	return 0;
 }
 
-static int cfg_vol(json_object *o, struct init_vol *vol, size_t idx,
-		   char *err, size_t errlen)
+static int cfg_vol(json_object *o, struct init_vol *vol, size_t idx, char *err,
+		   size_t errlen)
 {
 	char key[64];
 
@@ -204,18 +206,19 @@ static int cfg_vol(json_object *o, struct init_vol *vol, size_t idx,
 		}
 	}
 	if (!vol->serial[0])
-		return cfg_fail(err, errlen,
-				"config: blk[%zu].serial: missing", idx);
+		return cfg_fail(err, errlen, "config: blk[%zu].serial: missing",
+				idx);
 	if (vol->mnt[0] != '/')
-		return cfg_fail(err, errlen,
-				"config: blk[%zu].mnt: \"%s\" is not an absolute "
-				"path",
-				idx, vol->mnt);
+		return cfg_fail(
+		    err, errlen,
+		    "config: blk[%zu].mnt: \"%s\" is not an absolute "
+		    "path",
+		    idx, vol->mnt);
 	return 0;
 }
 
-static int cfg_array(json_object *v, const char *key, size_t max,
-		     char *err, size_t errlen)
+static int cfg_array(json_object *v, const char *key, size_t max, char *err,
+		     size_t errlen)
 {
 	if (!json_object_is_type(v, json_type_array))
 		return cfg_fail(err, errlen, "config: %s: not an array", key);
@@ -324,13 +327,15 @@ int init_cfg_parse(struct init_cfg *cfg, const char *json, char *err,
 	if (!root && jerr == json_tokener_continue)
 		jerr = json_tokener_error_parse_eof;
 	if (!root || jerr != json_tokener_success) {
-		rc = cfg_fail(err, errlen, "config: malformed JSON at byte %zu: %s",
+		rc = cfg_fail(err, errlen,
+			      "config: malformed JSON at byte %zu: %s",
 			      json_tokener_get_parse_end(tok),
 			      json_tokener_error_desc(jerr));
 		goto out;
 	}
 	if (json_tokener_get_parse_end(tok) != strlen(json)) {
-		rc = cfg_fail(err, errlen, "config: text after the JSON object");
+		rc =
+		    cfg_fail(err, errlen, "config: text after the JSON object");
 		goto out;
 	}
 	if (!json_object_is_type(root, json_type_object)) {

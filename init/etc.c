@@ -26,7 +26,7 @@ static int etc_write(const char *path, const char *text, char *err,
 
 /* Append to a fixed buffer, truncating rather than overflowing. */
 static void etc_cat(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void etc_cat(char *buf, size_t len, const char *fmt, ...)
 {

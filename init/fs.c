@@ -23,11 +23,11 @@ struct fs_mount {
  * generated inet configuration and crash dumps without a volume go there.
  */
 static const struct fs_mount fs_basic[] = {
-	{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
-	{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
-	{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
-	{"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
-	{"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+    {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
+    {"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+    {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
 };
 
 int init_fs_basic(void)
@@ -133,8 +133,7 @@ static int fs_mountpoint(const char *mnt, char *err, size_t errlen)
 	return -1;
 }
 
-static const char *const fs_auto[] = {"ext4", "iso9660", "erofs",
-				      "squashfs"};
+static const char *const fs_auto[] = {"ext4", "iso9660", "erofs", "squashfs"};
 
 static int fs_mount_one(const struct init_vol *v, const char *dev,
 			const char *type)
@@ -142,8 +141,7 @@ static int fs_mount_one(const struct init_vol *v, const char *dev,
 	unsigned long flags = MS_NOSUID | MS_NODEV;
 	int ro = v->ro || strcmp(type, "ext4");
 
-	if (mount(dev, v->mnt, type, flags | (ro ? MS_RDONLY : 0), NULL) ==
-	    0)
+	if (mount(dev, v->mnt, type, flags | (ro ? MS_RDONLY : 0), NULL) == 0)
 		return 0;
 	/* A disk qemu attached read-only refuses a writable mount. */
 	if (!ro && (errno == EROFS || errno == EACCES))
@@ -171,8 +169,8 @@ int init_fs_volumes(const struct init_cfg *cfg, char *err, size_t errlen)
 		if (strcmp(v->fstype, "auto")) {
 			rc = fs_mount_one(v, dev, v->fstype);
 		} else {
-			for (t = 0; rc && t < sizeof(fs_auto) / sizeof(*fs_auto);
-			     t++)
+			for (t = 0;
+			     rc && t < sizeof(fs_auto) / sizeof(*fs_auto); t++)
 				rc = fs_mount_one(v, dev, fs_auto[t]);
 		}
 		if (rc) {
@@ -193,7 +191,8 @@ void init_fs_teardown(const struct init_cfg *cfg)
 
 	sync();
 	for (i = cfg->nvol; i-- > 0;) {
-		/* A lazy detach still flushes; beam is gone, nothing holds it. */
+		/* A lazy detach still flushes; beam is gone, nothing holds it.
+		 */
 		if (umount2(cfg->vol[i].mnt, 0) && errno != EINVAL)
 			init_err("unmount %s: %s", cfg->vol[i].mnt,
 				 strerror(errno));

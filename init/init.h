@@ -122,6 +122,6 @@ int init_signals_block(void);
 
 /* power.c: print the status line, tear down and power the VM off. */
 void init_power_off(const struct init_cfg *cfg, const char *status)
-	__attribute__((noreturn));
+    __attribute__((noreturn));
 
 #endif

@@ -13,8 +13,8 @@
 static struct init_cfg cfg;
 
 /* PID 1 must not exit: report, then power off so the host sees why. */
-static void __attribute__((noreturn)) init_fatal(const char *what,
-						  const char *why)
+static void __attribute__((noreturn))
+init_fatal(const char *what, const char *why)
 {
 	init_err("%s: %s", what, why);
 	init_power_off(&cfg, INIT_STATUS_SETUP);

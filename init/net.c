@@ -71,8 +71,7 @@ static int net_static4(int fd, const struct init_net *n, char *err,
 	inet_pton(AF_INET, n->gw, &sin->sin_addr);
 	rt.rt_flags = RTF_UP | RTF_GATEWAY;
 	if (ioctl(fd, SIOCADDRT, &rt))
-		return net_fail(err, errlen, "add default route via",
-				n->gw);
+		return net_fail(err, errlen, "add default route via", n->gw);
 	return 0;
 }
 
@@ -106,8 +105,7 @@ static int net_static6(const struct init_net *n, char *err, size_t errlen)
 	rt.rtmsg_metric = 1;
 	rt.rtmsg_ifindex = req.ifindex;
 	if (ioctl(fd, SIOCADDRT, &rt))
-		rc = net_fail(err, errlen, "add IPv6 default route via",
-			      n->gw);
+		rc = net_fail(err, errlen, "add IPv6 default route via", n->gw);
 out:
 	close(fd);
 	return rc;

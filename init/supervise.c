@@ -1,4 +1,5 @@
-/* beamrun-init: wait for beam, reap orphans, turn stop requests into SIGTERM. */
+/* beamrun-init: wait for beam, reap orphans, turn stop requests into SIGTERM.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -88,8 +89,7 @@ static int sup_reap(pid_t beam, int *status)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid != beam)
 			continue;
-		*status = WIFEXITED(st) ? WEXITSTATUS(st)
-					: 128 + WTERMSIG(st);
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		done = 1;
 	}
 	return done;
