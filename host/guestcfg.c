@@ -201,14 +201,13 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 			break;
 		}
 	/*
-	 * quiet: only warnings reach the console. pci=off: microvm has no
-	 * PCI bus to probe. panic=-1 and reboot=t
+	 * quiet: only warnings reach the console. panic=-1 and reboot=t
 	 * with qemu's -no-reboot make any guest end (poweroff, panic)
 	 * end qemu at once.
 	 */
 	if (asprintf(
 		&line,
-		"console=ttyS0 quiet pci=off root=/dev/vda rootfstype=erofs ro "
+		"console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro "
 		"panic=-1 reboot=t%s%s -- beamrun=%s",
 		tsc, ip, cfg) < 0)
 		line = NULL;

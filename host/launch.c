@@ -19,6 +19,11 @@
 /* Must match init/init.h. */
 #define STATUS_TAG   "beamrun-init: exit "
 #define STATUS_SETUP "setup-failed"
+/*
+ * The kernel has PCI for machines that have it; on microvm, which has
+ * none, it says so at error level even with pci=off. Hidden unless -v.
+ */
+#define PCI_NOISE "PCI: Fatal: No config space access function found"
 
 struct console {
 	char line[4096];
@@ -26,6 +31,7 @@ struct console {
 	int status; /* -1 until the guest reports one */
 	int setup_failed;
 	unsigned held_blank; /* empty lines not yet shown */
+	int mid_line;	     /* the start of this line is already shown */
 };
 
 static void console_write(const char *s, size_t n)
@@ -66,7 +72,11 @@ static void console_line(struct console *c)
 			return;
 		}
 		l[n] = '\n';
-	} else if (n == 0 && !br_verbose) {
+	} else if (!br_verbose && !c->mid_line && n == strlen(PCI_NOISE) &&
+		   !memcmp(l, PCI_NOISE, n)) {
+		c->len = 0;
+		return;
+	} else if (n == 0 && !c->mid_line && !br_verbose) {
 		/*
 		 * init starts its status line on a fresh line; an empty
 		 * line is held until we know it is not that separator.
@@ -79,6 +89,23 @@ static void console_line(struct console *c)
 		console_write("\n", 1);
 	console_write(c->line, c->len);
 	c->len = 0;
+	c->mid_line = 0;
+}
+
+/* Could the partial line still become one the launcher hides? */
+static int console_may_hide(const struct console *c)
+{
+	static const char *const hidden[] = {STATUS_TAG, PCI_NOISE};
+	size_t i, k;
+
+	if (c->mid_line)
+		return 0;
+	for (i = 0; i < sizeof(hidden) / sizeof(*hidden); i++) {
+		k = strlen(hidden[i]);
+		if (!memcmp(c->line, hidden[i], c->len < k ? c->len : k))
+			return 1;
+	}
+	return 0;
 }
 
 static void console_feed(struct console *c, const char *buf, size_t n)
@@ -96,13 +123,14 @@ static void console_feed(struct console *c, const char *buf, size_t n)
 	}
 	/*
 	 * Show a partial line at once (a prompt, progress dots) unless it
-	 * could still become the status line.
+	 * could still become a line that is hidden.
 	 */
-	if (c->len &&
-	    memcmp(c->line, STATUS_TAG,
-		   c->len < strlen(STATUS_TAG) ? c->len : strlen(STATUS_TAG))) {
+	if (c->len && !console_may_hide(c)) {
+		for (; c->held_blank; c->held_blank--)
+			console_write("\n", 1);
 		console_write(c->line, c->len);
 		c->len = 0;
+		c->mid_line = 1;
 	}
 }
 

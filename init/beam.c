@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -277,6 +278,20 @@ void init_beam_free(struct init_beam *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * The kernel starts PID 1 with 1024 open files (soft); beam sizes its
+ * port table from this limit, and each socket is a port. Nothing else
+ * runs in the guest, so beam gets the whole table.
+ */
+static void init_beam_limits(void)
+{
+	struct rlimit nofile = {INIT_NOFILE, INIT_NOFILE};
+
+	if (setrlimit(RLIMIT_NOFILE, &nofile))
+		init_err("setrlimit NOFILE %d: %s", INIT_NOFILE,
+			 strerror(errno));
+}
+
 pid_t init_beam_spawn(const struct init_beam *b)
 {
 	pid_t pid = fork();
@@ -296,6 +311,7 @@ pid_t init_beam_spawn(const struct init_beam *b)
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	setsid();
+	init_beam_limits();
 	if (chdir("/tmp"))
 		_exit(127);
 	execve(b->emu, b->argv, b->envp);

@@ -9,6 +9,8 @@
 #define INIT_MAX_NET  8
 #define INIT_MAX_VOL  16
 #define INIT_PATH_MAX 256
+/* Open files for beam (RLIMIT_NOFILE, soft and hard). */
+#define INIT_NOFILE 65536
 
 /*
  * The status line the launcher looks for on the console. The guest's

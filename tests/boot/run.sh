@@ -170,4 +170,33 @@ check "volume: the guest writes to an ext4 volume and exits 0" test "$RC" = 0
 check "volume: the file is on the volume after the VM is gone" \
 	bash -c "debugfs -R 'cat /proof' '$W/data.img' 2>/dev/null | grep -q 'written in the guest'"
 
+# --- what erlexec would set up (CASES: BEAM-DIRECT-EXEC-ENV, DNS) ---------------
+"$BEAMRUN" bake "$ROOT/tests/apps/envcheck" -o "$W/env.img" >/dev/null 2>&1
+boot_bg "$W/env.log" run -N envhost "$W/env.img"
+wait_exit "$BG" 90
+check "env: the app ran and exited 0" test "$RC" = 0
+env_is() {
+	grep -qxF "envcheck $1 $2" <(tr -d '\r' <"$W/env.log")
+}
+erts=$(basename /usr/lib/erlang/erts-*)
+check "env: ROOTDIR is the image's OTP root" env_is ROOTDIR '"/otp"'
+check "env: BINDIR is the ERTS bin directory" \
+	env_is BINDIR "\"/otp/$erts/bin\""
+check "env: EMU and PROGNAME as erlexec sets them" \
+	bash -c "grep -q 'envcheck EMU \"beam\"' '$W/env.log' &&
+		 grep -q 'envcheck PROGNAME \"erl\"' '$W/env.log'"
+check "env: HOME is writable /tmp" env_is HOME '"/tmp"'
+check "env: LANG is C.UTF-8" env_is LANG '"C.UTF-8"'
+check "env: code:root_dir() is /otp" env_is root_dir '"/otp"'
+check "env: -progname, -home and -bindir reach init" \
+	bash -c "grep -q 'envcheck progname {ok,\[\[\"erl\"\]\]}' '$W/env.log' &&
+		 grep -q 'envcheck home {ok,\[\[\"/tmp\"\]\]}' '$W/env.log' &&
+		 grep -q 'envcheck bindir {ok,\[\[\"/otp/$erts/bin\"\]\]}' '$W/env.log'"
+check "env: beam may open 65536 ports" env_is port_limit 65536
+check "env: localhost resolves through the hosts file" \
+	env_is localhost '{ok,{hostent,"localhost",[],inet,4,[{127,0,0,1}]}}'
+check "env: -N sets the host name" env_is hostname '"envhost"'
+check "env: lookup uses the hosts file, then Erlang's DNS client" \
+	env_is lookup '[file,dns]'
+
 finish

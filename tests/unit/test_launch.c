@@ -26,8 +26,8 @@
 	"-object rng-random,id=rng0,filename=/dev/urandom "                    \
 	"-device virtio-rng-device,rng=rng0"
 #define KCMD                                                                   \
-	"console=ttyS0 quiet pci=off root=/dev/vda rootfstype=erofs ro "       \
-	"panic=-1 reboot=t"
+	"console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro panic=-1 "      \
+	"reboot=t"
 #define USER_NET                                                               \
 	"\"net\":[{\"if\":\"eth0\",\"method\":\"static\","                     \
 	"\"addr\":\"10.0.2.15\",\"prefix\":24,\"gw\":\"10.0.2.2\"}],"          \

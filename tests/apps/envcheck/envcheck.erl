@@ -1,0 +1,21 @@
+%% Test app: prints what erlexec would normally have set up, one
+%% "envcheck KEY VALUE" line each, then stops the VM.
+-module(envcheck).
+-export([start/0]).
+
+start() ->
+    [line(K, os:getenv(K)) || K <- ["ROOTDIR", "BINDIR", "EMU", "PROGNAME",
+                                    "HOME", "LANG", "ERL_INETRC"]],
+    line("root_dir", code:root_dir()),
+    [line(A, init:get_argument(list_to_atom(A)))
+     || A <- ["progname", "home", "bindir"]],
+    line("port_limit", erlang:system_info(port_limit)),
+    line("localhost", inet:gethostbyname("localhost")),
+    {ok, Host} = inet:gethostname(),
+    line("hostname", Host),
+    line("lookup", inet_db:res_option(lookup)),
+    line("cwd", file:get_cwd()),
+    init:stop().
+
+line(K, V) ->
+    io:format("envcheck ~s ~0p~n", [K, V]).
