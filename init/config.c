@@ -384,4 +384,6 @@ void init_cfg_free(struct init_cfg *cfg)
 	init_strv_free(cfg->args);
 	cfg->env = cfg->args = NULL;
 	cfg->nenv = cfg->nargs = 0;
+	/* Nothing of a rejected configuration may be acted on later. */
+	cfg->nvol = cfg->nnet = cfg->ndns = 0;
 }

@@ -71,7 +71,8 @@ int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen)
 	if (etc_write("/etc/resolv.conf", buf, err, errlen))
 		return -1;
 
-	if (etc_write("/etc/hostname", cfg->hostname, err, errlen))
+	snprintf(buf, sizeof(buf), "%s\n", cfg->hostname);
+	if (etc_write("/etc/hostname", buf, err, errlen))
 		return -1;
 
 	return etc_write(ETC_INETRC,

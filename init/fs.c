@@ -144,17 +144,21 @@ static int fs_mount_one(const struct init_vol *v, const char *dev,
 	if (mount(dev, v->mnt, type, flags | (ro ? MS_RDONLY : 0), NULL) == 0)
 		return 0;
 	/* A disk qemu attached read-only refuses a writable mount. */
-	if (!ro && (errno == EROFS || errno == EACCES))
-		return mount(dev, v->mnt, type, flags | MS_RDONLY, NULL);
+	if (!ro && (errno == EROFS || errno == EACCES) &&
+	    mount(dev, v->mnt, type, flags | MS_RDONLY, NULL) == 0) {
+		init_log("%s: the disk is read-only; mounted read-only",
+			 v->mnt);
+		return 0;
+	}
 	return -1;
 }
 
-int init_fs_volumes(const struct init_cfg *cfg, char *err, size_t errlen)
+int init_fs_volumes(struct init_cfg *cfg, char *err, size_t errlen)
 {
 	size_t i, t;
 
 	for (i = 0; i < cfg->nvol; i++) {
-		const struct init_vol *v = &cfg->vol[i];
+		struct init_vol *v = &cfg->vol[i];
 		char dev[300];
 		int rc = -1;
 
@@ -180,6 +184,7 @@ int init_fs_volumes(const struct init_cfg *cfg, char *err, size_t errlen)
 						 : strerror(errno));
 			return -1;
 		}
+		v->mounted = 1;
 		init_info("mounted %s on %s", dev, v->mnt);
 	}
 	return 0;
@@ -191,9 +196,11 @@ void init_fs_teardown(const struct init_cfg *cfg)
 
 	sync();
 	for (i = cfg->nvol; i-- > 0;) {
-		/* A lazy detach still flushes; beam is gone, nothing holds it.
+		/* Only what init mounted; a failed boot may have stopped early.
 		 */
-		if (umount2(cfg->vol[i].mnt, 0) && errno != EINVAL)
+		if (!cfg->vol[i].mounted)
+			continue;
+		if (umount2(cfg->vol[i].mnt, 0))
 			init_err("unmount %s: %s", cfg->vol[i].mnt,
 				 strerror(errno));
 	}

@@ -37,6 +37,7 @@ struct init_vol {
 	char mnt[INIT_PATH_MAX];
 	char fstype[16]; /* "auto" tries ext4, iso9660, erofs, squashfs */
 	int ro;
+	int mounted; /* set by init_fs_volumes, read by the teardown */
 };
 
 struct init_cfg {
@@ -81,7 +82,7 @@ void init_cfg_free(struct init_cfg *cfg);
 /* fs.c: the fixed mounts (/proc, /sys, /dev, /tmp) and the volumes. */
 int init_fs_basic(void);
 /* Mount every volume; -1 with a reason in err on the first failure. */
-int init_fs_volumes(const struct init_cfg *cfg, char *err, size_t errlen);
+int init_fs_volumes(struct init_cfg *cfg, char *err, size_t errlen);
 /* Sync and unmount the volumes in reverse order, then the rest. */
 void init_fs_teardown(const struct init_cfg *cfg);
 

@@ -1,10 +1,31 @@
 /* beamrun-init: the end of the VM: status line, teardown, power off. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/reboot.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "init.h"
+
+/*
+ * Every process left is init's child by now (orphans come to PID 1);
+ * wait until they are all gone so none still holds a volume, but not
+ * for ever: one stuck in the kernel must not stop the power-off.
+ */
+static void power_reap_all(void)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			return;
+		usleep(10 * 1000);
+	}
+	init_err("processes still running after SIGKILL; unmounting anyway");
+}
 
 void init_power_off(const struct init_cfg *cfg, const char *status)
 {
@@ -16,6 +37,7 @@ void init_power_off(const struct init_cfg *cfg, const char *status)
 	kill(-1, SIGTERM);
 	usleep(100 * 1000);
 	kill(-1, SIGKILL);
+	power_reap_all();
 	init_fs_teardown(cfg);
 
 	/* A line of its own, even if beam's last output had no newline. */
