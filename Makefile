@@ -34,7 +34,7 @@ deps:
 
 demo: deps
 	$(MAKE) all
-	sh scripts/demo.sh
+	bash scripts/demo.sh
 
 check: all
 	sh tests/run.sh

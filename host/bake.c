@@ -479,9 +479,9 @@ static int bake_image(struct bake *b)
 		 * 64 KiB physical clusters compress the runtime 13% better
 		 * than the default 4 KiB (8.4 MB to 7.3 MB for echoserver).
 		 */
-		char *argv[] = {"mkfs.erofs", "-zlz4hc",  "-C65536", "-T0",
-				"--all-root", "--quiet", fs,	    b->root,
-				NULL};
+		char *argv[] = {"mkfs.erofs", "-zlz4hc",    "-C65536",
+				"-T0",	      "--all-root", "--quiet",
+				fs,	      b->root,	    NULL};
 
 		rc = br_run(argv, 1);
 		if (rc) {
@@ -509,35 +509,13 @@ static int bake_image(struct bake *b)
 	return rc;
 }
 
-static int bake_check_out(const char *out)
-{
-	char dir[PATH_MAX], *slash;
-
-	if (br_is_dir(out)) {
-		br_seterr("-o %s: is a directory", out);
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s", out);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		strcpy(dir, ".");
-	if (access(dir, W_OK)) {
-		br_seterr("-o %s: cannot write in %s: %s", out, dir,
-			  strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int bake_run(struct bake *b)
 {
 	struct strv mods = {0};
 	const char *tmp = getenv("TMPDIR");
 	int rc = -1;
 
-	if (bake_check_out(b->out))
+	if (br_check_output(b->out))
 		return -1;
 	snprintf(b->stage, sizeof(b->stage), "%s/beamrun-bake-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
@@ -549,11 +527,13 @@ static int bake_run(struct bake *b)
 	if (bake_skeleton(b))
 		goto out;
 	if (b->src) {
-		if (bake_collect(b, &mods) || bake_pick_module(b, &mods))
+		if (bake_collect(b, &mods) || br_interrupted() ||
+		    bake_pick_module(b, &mods))
 			goto out;
 	}
-	if (bake_analyse(b) || bake_otp(b) || bake_libs(b) || bake_strip(b) ||
-	    bake_image(b))
+	if (br_interrupted() || bake_analyse(b) || br_interrupted() ||
+	    bake_otp(b) || bake_libs(b) || br_interrupted() || bake_strip(b) ||
+	    br_interrupted() || bake_image(b))
 		goto out;
 	rc = 0;
 out:
@@ -666,8 +646,13 @@ int cmd_bake(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	br_hold_signals();
 	if (bake_run(&b)) {
-		br_die_msg("bake: %s", br_err());
+		int sig = br_interrupted();
+
+		br_die_msg("bake: %s",
+			   sig ? "interrupted; nothing written" : br_err());
+		rc = sig ? 128 + sig : 1;
 		goto out;
 	}
 	rc = 0;

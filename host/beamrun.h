@@ -15,6 +15,8 @@
 #define BR_MAX_NIC 8
 #define BR_MAX_VOL 16
 #define BR_MAX_FWD 32
+/* Below this the guest kernel and beam do not fit (measured: 48 works). */
+#define BR_MIN_MEM 48
 
 /* ---- util.c: errors, string vectors, processes, files ---------------- */
 
@@ -64,6 +66,19 @@ int br_is_dir(const char *path);
  * Returns the fd and the temporary name in *tmp (caller frees), or -1.
  */
 int br_tmp_open(const char *out, char **tmp);
+/*
+ * An output path beamrun may write: not empty, not an existing
+ * non-regular file (a device, a FIFO, a symlink), in a writable
+ * directory, with room for the temporary suffix in its name.
+ */
+int br_check_output(const char *out);
+/*
+ * Commands that write files hold SIGINT, SIGTERM and SIGHUP back and
+ * look for them between steps, so an interrupted one still removes its
+ * temporary files. br_interrupted() returns the pending signal or 0.
+ */
+void br_hold_signals(void);
+int br_interrupted(void);
 int br_is_file(const char *path);
 /* Directory of the running beamrun binary (for its kernel and init). */
 const char *br_self_dir(void);

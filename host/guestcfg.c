@@ -208,11 +208,10 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	 * with qemu's -no-reboot make any guest end (poweroff, panic)
 	 * end qemu at once.
 	 */
-	if (asprintf(
-		&line,
-		"console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro "
-		"panic=-1 reboot=t%s%s -- beamrun=%s",
-		tsc, ip, cfg) < 0)
+	if (asprintf(&line,
+		     "console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro "
+		     "panic=-1 reboot=t%s%s -- beamrun=%s",
+		     tsc, ip, cfg) < 0)
 		line = NULL;
 	free(cfg);
 	return line;

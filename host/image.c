@@ -31,8 +31,11 @@ static int append_file(int fd, const char *path, uint64_t *len, uint32_t *crc)
 	}
 	*len = 0;
 	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		if (write(fd, buf, (size_t)n) != n) {
-			br_seterr("write image: %s", strerror(errno));
+		ssize_t w = write(fd, buf, (size_t)n);
+
+		if (w != n) {
+			br_seterr("write image: %s",
+				  strerror(w >= 0 ? ENOSPC : errno));
 			close(in);
 			return -1;
 		}
@@ -250,7 +253,10 @@ int br_image_open(const char *path, struct br_image *img)
 			strv_push(&img->args,
 				  json_object_get_string(
 				      json_object_array_get_idx(a, i)));
-	img->path = xstrdup(path);
+	/* qemu reads "a:b.img" as protocol "a"; give it an absolute path. */
+	img->path = realpath(path, NULL);
+	if (!img->path)
+		img->path = xstrdup(path);
 	json_object_put(h);
 	close(fd);
 	return 0;

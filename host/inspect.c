@@ -1,5 +1,6 @@
 /* beamrun: "inspect": what an image holds, as its header says. */
 #include <stdio.h>
+#include <string.h>
 
 #include "beamrun.h"
 
@@ -8,6 +9,13 @@ int cmd_inspect(int argc, char **argv)
 	struct br_image img;
 	size_t i;
 
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		puts("usage: beamrun inspect IMAGE\n"
+		     "Show an image's parts, OTP release, start module and "
+		     "erl arguments.");
+		return 0;
+	}
 	if (argc != 2) {
 		br_die_msg("inspect: expected IMAGE");
 		return 2;

@@ -219,22 +219,31 @@ static int launch_rundir(struct br_vm *vm, char *dir, size_t len)
 	return 0;
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 /*
  * The first ^C or SIGTERM presses the guest's power button: init stops
  * the Erlang VM (init:stop(), then SIGKILL after its deadline) and
- * powers off. A second one, or a guest that ignores the button for the
- * deadline plus a margin, ends qemu at once.
+ * powers off. The button is pressed again every second, since a press
+ * before the guest's init listens is lost. A second signal, or a guest
+ * that does not stop within the deadline plus a margin, ends qemu.
  */
 static void launch_stop(struct br_vm *vm, pid_t qemu, int *stops,
-			int *deadline_ms)
+			long *deadline)
 {
 	if ((*stops)++ == 0 && vm->qmp_path[0] &&
 	    br_qmp_powerdown(vm->qmp_path) == 0) {
 		fprintf(stderr,
 			"beamrun: stopping the guest (again to force)\n");
-		*deadline_ms =
-		    (int)((vm->stop_timeout ? vm->stop_timeout : 10) + 10) *
-		    1000;
+		*deadline =
+		    now_ms() +
+		    ((vm->stop_timeout ? vm->stop_timeout : 10) + 10) * 1000L;
 		return;
 	}
 	kill(qemu, SIGKILL);
@@ -248,7 +257,7 @@ int br_launch(struct br_vm *vm)
 	sigset_t sigs, old;
 	char rundir[4096] = "";
 	int pipefd[2], sfd, st = 0, stops = 0, interrupted = 0;
-	int deadline_ms = -1;
+	long deadline = 0; /* when stopping: the time to give up */
 	pid_t pid;
 
 	if (!vm->dry_run && launch_rundir(vm, rundir, sizeof(rundir))) {
@@ -322,15 +331,19 @@ int br_launch(struct br_vm *vm)
 	for (;;) {
 		char buf[4096];
 		ssize_t n;
-		int r = poll(p, 2, deadline_ms);
+		int r = poll(p, 2, deadline ? 1000 : -1);
 
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r == 0) {
+		if (r == 0 && now_ms() >= deadline) {
 			br_die_msg("the guest did not stop in time; ending "
 				   "qemu");
 			kill(pid, SIGKILL);
-			deadline_ms = -1;
+			deadline = 0;
+			continue;
+		}
+		if (r == 0) {
+			br_qmp_powerdown(vm->qmp_path);
 			continue;
 		}
 		if (p[1].revents & POLLIN) {
@@ -338,7 +351,7 @@ int br_launch(struct br_vm *vm)
 
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				interrupted = (int)si.ssi_signo;
-				launch_stop(vm, pid, &stops, &deadline_ms);
+				launch_stop(vm, pid, &stops, &deadline);
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLHUP)) {

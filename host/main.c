@@ -37,10 +37,12 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	size_t i;
+	int dump = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "-D")) {
 		/* rumprun's script option: show the commands, run nothing. */
 		setenv("BEAMRUN_DRY_RUN", "1", 1);
+		dump = 1;
 		argc--;
 		argv++;
 	}
@@ -52,6 +54,11 @@ int main(int argc, char **argv)
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
+	}
+	if (dump && strcmp(argv[1], "qemu") && strcmp(argv[1], "kvm")) {
+		br_die_msg("-D goes before qemu or kvm (use --dry-run with "
+			   "run)");
+		return 2;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(argv[1], commands[i].name))

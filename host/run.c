@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -135,19 +136,71 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi,
 	return 0;
 }
 
-/* Two volumes on one mount point, or two NICs with one address. */
+/* Whether qemu could listen on 127.0.0.1:PORT for a forward. */
+static int port_busy(const struct br_fwd *f)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int fd, busy;
+
+	fd = socket(AF_INET,
+		    (strcmp(f->proto, "udp") ? SOCK_STREAM : SOCK_DGRAM) |
+			SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return 0;
+	/* As qemu does, so a port in TIME_WAIT does not count as busy. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
+	sa.sin_port = htons((uint16_t)f->host_port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	busy =
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == EADDRINUSE;
+	close(fd);
+	return busy;
+}
+
+/* Conflicts qemu would report only after starting, in its own words. */
 static int vm_check(const struct br_vm *vm)
 {
 	size_t i, j;
 
 	for (i = 0; i < vm->nvol; i++)
-		for (j = i + 1; j < vm->nvol; j++)
+		for (j = i + 1; j < vm->nvol; j++) {
 			if (vm->vol[i].mnt[0] &&
 			    !strcmp(vm->vol[i].mnt, vm->vol[j].mnt)) {
 				br_seterr("-b: two volumes on %s",
 					  vm->vol[i].mnt);
 				return -1;
 			}
+			/* qemu would refuse to lock one file twice. */
+			if (!strcmp(vm->vol[i].path, vm->vol[j].path)) {
+				br_seterr("-b: %s is attached twice",
+					  vm->vol[i].path);
+				return -1;
+			}
+		}
+	for (i = 0; i < vm->nfwd; i++) {
+		for (j = i + 1; j < vm->nfwd; j++)
+			if (vm->fwd[i].host_port == vm->fwd[j].host_port &&
+			    !strcmp(vm->fwd[i].proto, vm->fwd[j].proto)) {
+				br_seterr("-p: host port %s:%u is forwarded "
+					  "twice",
+					  vm->fwd[i].proto,
+					  vm->fwd[i].host_port);
+				return -1;
+			}
+		if (port_busy(&vm->fwd[i])) {
+			br_seterr("-p %u: 127.0.0.1:%u is already in use on "
+				  "this host",
+				  vm->fwd[i].host_port, vm->fwd[i].host_port);
+			return -1;
+		}
+	}
+	if (vm->mem_mib < BR_MIN_MEM) {
+		br_seterr("%u MiB of guest RAM is too little; the Erlang VM "
+			  "needs at least %u",
+			  vm->mem_mib, BR_MIN_MEM);
+		return -1;
+	}
 	for (i = 0; i < vm->nnic; i++)
 		for (j = i + 1; j < vm->nnic; j++)
 			if (vm->nic[i].method == BR_NET_STATIC &&
@@ -229,6 +282,12 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'm':
 			bad = br_parse_mib(optarg, &vm.mem_mib) != 0;
+			if (bad) {
+				char why[1024];
+
+				snprintf(why, sizeof(why), "%s", br_err());
+				br_seterr("-m %s", why);
+			}
 			break;
 		case 'c':
 			bad = parse_uint("--cpus", optarg, 1, 64, &vm.cpus);

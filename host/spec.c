@@ -106,6 +106,13 @@ int br_parse_nic(const char *spec, struct br_nic *n)
 	}
 	memcpy(n->tag, spec, (size_t)(c1 - spec));
 	memcpy(n->base, c1 + 1, (size_t)(c2 - c1 - 1));
+	/* rumprun's virtio driver; xenif belongs to the Xen platform. */
+	if (strcmp(n->base, "vioif")) {
+		br_seterr("-I %s: base \"%s\" is not vioif (the virtio NIC "
+			  "qemu and kvm use)",
+			  spec, n->base);
+		return -1;
+	}
 	be = c2 + 1;
 	while (*be == ' ')
 		be++;
@@ -345,7 +352,13 @@ int br_parse_vol(const char *spec, struct br_vol *v)
 		else
 			v->ro = 1;
 	}
-	v->path = path;
+	/* qemu reads "a:b.img" as protocol "a"; give it an absolute path. */
+	v->path = realpath(path, NULL);
+	free(path);
+	if (!v->path) {
+		br_seterr("-b %s: %s", spec, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

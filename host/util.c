@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,11 @@ static pid_t br_spawn(char *const argv[], int out_fd)
 		return -1;
 	}
 	if (pid == 0) {
+		sigset_t none;
+
+		/* Commands run with the signals beamrun held back. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (out_fd >= 0) {
 			dup2(out_fd, 1);
 			close(out_fd);
@@ -309,9 +315,17 @@ int br_copy_file(const char *src, const char *dst)
 		close(in);
 		return -1;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		ssize_t w = write(out, buf, (size_t)n);
+
+		if (w != n) {
+			/* A short write sets no errno: the disk is full. */
+			if (w >= 0)
+				errno = ENOSPC;
+			n = -1;
 			break;
+		}
+	}
 	if (n == 0)
 		rc = 0;
 	else
@@ -412,4 +426,67 @@ int br_tmp_open(const char *out, char **tmp)
 	umask(mask);
 	fchmod(fd, 0666 & ~mask);
 	return fd;
+}
+
+int br_check_output(const char *out)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if (!*out) {
+		br_seterr("empty output file name");
+		return -1;
+	}
+	if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		br_seterr("%s: exists and is not a regular file; not "
+			  "replacing it",
+			  out);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", out);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	if (access(dir, W_OK)) {
+		br_seterr("%s: cannot write in %s: %s", out, dir,
+			  strerror(errno));
+		return -1;
+	}
+	if (strlen(out) - (slash ? (size_t)(slash - dir) + 1 : 0) + 16 >
+	    NAME_MAX) {
+		br_seterr("%s: file name too long (at most %d bytes)", out,
+			  NAME_MAX - 16);
+		return -1;
+	}
+	return 0;
+}
+
+static const int br_stop_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+void br_hold_signals(void)
+{
+	sigset_t set;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(br_stop_sigs) / sizeof(*br_stop_sigs); i++)
+		sigaddset(&set, br_stop_sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int br_interrupted(void)
+{
+	sigset_t set;
+	size_t i;
+
+	if (sigpending(&set))
+		return 0;
+	for (i = 0; i < sizeof(br_stop_sigs) / sizeof(*br_stop_sigs); i++)
+		if (sigismember(&set, br_stop_sigs[i])) {
+			br_seterr("interrupted by signal %d", br_stop_sigs[i]);
+			return br_stop_sigs[i];
+		}
+	return 0;
 }

@@ -47,6 +47,8 @@ static int volume_add_tree(struct archive *iso, const struct iso_src *src)
 		const char *path;
 		char name[PATH_MAX];
 
+		if (br_interrupted())
+			goto out;
 		e = archive_entry_new();
 		r = archive_read_next_header2(disk, e);
 		if (r == ARCHIVE_EOF) {
@@ -131,9 +133,11 @@ static int volume_iso(const struct iso_src *srcs, size_t nsrc, const char *out,
 		goto out;
 	}
 	for (i = 0; i < nsrc; i++)
-		if (volume_add_tree(iso, &srcs[i]))
+		if (br_interrupted() || volume_add_tree(iso, &srcs[i]))
 			goto out;
-	if (archive_write_close(iso)) {
+	if (br_interrupted() || archive_write_close(iso) || br_interrupted()) {
+		if (br_interrupted())
+			goto out;
 		br_seterr("%s: %s", out, archive_error_string(iso));
 		goto out;
 	}
@@ -268,6 +272,7 @@ int cmd_volume(int argc, char **argv)
 	struct iso_src src;
 	int c;
 
+	br_hold_signals();
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(volume_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
@@ -283,10 +288,15 @@ int cmd_volume(int argc, char **argv)
 			br_die_msg("volume create: %s", br_err());
 			return 2;
 		}
-		if (br_is_dir(argv[2]) || volume_ext4(argv[2], mib)) {
-			br_die_msg("volume create: %s",
-				   br_is_dir(argv[2]) ? "output is a directory"
-						      : br_err());
+		if (mib < 8) {
+			br_die_msg(
+			    "volume create: %s: ext4 with a journal needs "
+			    "at least 8M",
+			    argv[3]);
+			return 2;
+		}
+		if (br_check_output(argv[2]) || volume_ext4(argv[2], mib)) {
+			br_die_msg("volume create: %s", br_err());
 			return 1;
 		}
 		return 0;
@@ -296,10 +306,8 @@ int cmd_volume(int argc, char **argv)
 			br_die_msg("volume otp: expected OUT.iso");
 			return 2;
 		}
-		if (br_is_dir(argv[2]) || volume_otp(argv[2])) {
-			br_die_msg("volume otp: %s",
-				   br_is_dir(argv[2]) ? "output is a directory"
-						      : br_err());
+		if (br_check_output(argv[2]) || volume_otp(argv[2])) {
+			br_die_msg("volume otp: %s", br_err());
 			return 1;
 		}
 		return 0;
@@ -317,8 +325,16 @@ int cmd_volume(int argc, char **argv)
 		switch (c) {
 		case 'P':
 			prefix = optarg;
-			while (*prefix == '/')
-				prefix++;
+			if (*prefix == '/' || strstr(prefix, "..") ||
+			    !strcmp(prefix, ".") || strstr(prefix, "./") ||
+			    strstr(prefix, "//")) {
+				br_die_msg(
+				    "volume iso: --prefix %s: expected a "
+				    "relative path without . or .. "
+				    "(e.g. lib/erlang)",
+				    optarg);
+				return 2;
+			}
 			if (!*prefix)
 				prefix = NULL;
 			break;
@@ -344,8 +360,8 @@ int cmd_volume(int argc, char **argv)
 		br_die_msg("volume iso: %s: no such directory", argv[optind]);
 		return 1;
 	}
-	if (br_is_dir(argv[optind + 1])) {
-		br_die_msg("volume iso: %s: is a directory", argv[optind + 1]);
+	if (br_check_output(argv[optind + 1])) {
+		br_die_msg("volume iso: %s", br_err());
 		return 1;
 	}
 	src.dir = argv[optind];

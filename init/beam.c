@@ -199,6 +199,16 @@ int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 			sv_push(dst, a[i++]);
 	}
 
+	/*
+	 * The image carries no locale data, so beam would read file names
+	 * as latin1 whatever LANG says; UTF-8 unless the user chose.
+	 */
+	for (i = 0; i < emu.n; i++)
+		if (!strncmp(emu.v[i], "-fn", 3))
+			break;
+	if (i == emu.n)
+		sv_push(&emu, "-fnu");
+
 	if (beam_find_emu(root, path, sizeof(path), err, errlen))
 		goto out;
 	if (!bindir[0]) {

@@ -6,6 +6,7 @@
 #include <linux/input.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -98,7 +99,9 @@ static int sup_reap(pid_t beam, int *status)
 static void sup_request_stop(pid_t beam, int tfd, unsigned timeout_s,
 			     int *stopping, const char *why)
 {
-	struct itimerspec its = {.it_value = {.tv_sec = timeout_s}};
+	/* A tick a second: SIGTERM again each time, SIGKILL at the end. */
+	struct itimerspec its = {.it_value = {.tv_sec = 1},
+				 .it_interval = {.tv_sec = 1}};
 
 	if (*stopping)
 		return;
@@ -114,6 +117,7 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s)
 {
 	struct pollfd p[2 + SUP_MAX_INPUT];
 	int sfd, tfd, ninput, i, status = 0, stopping = 0;
+	uint64_t ticks = 0;
 
 	sfd = signalfd(-1, &sup_sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -147,11 +151,24 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s)
 				break;
 		}
 		if (p[1].revents & POLLIN) {
-			init_log("the Erlang VM did not stop within %us: "
-				 "SIGKILL",
-				 stop_timeout_s);
-			kill(beam, SIGKILL);
-			p[1].fd = -1;
+			uint64_t n = 0;
+
+			if (read(tfd, &n, sizeof(n)) == sizeof(n))
+				ticks += n;
+			if (ticks >= stop_timeout_s) {
+				init_log("the Erlang VM did not stop within "
+					 "%us: SIGKILL",
+					 stop_timeout_s);
+				kill(beam, SIGKILL);
+				p[1].fd = -1;
+			} else {
+				/*
+				 * beam drops a SIGTERM that comes before its
+				 * signal server runs (early in its boot), so
+				 * the request is repeated until it stops.
+				 */
+				kill(beam, SIGTERM);
+			}
 		}
 		for (i = 0; i < ninput; i++)
 			if ((p[2 + i].revents & POLLIN) &&

@@ -109,4 +109,36 @@ expect_fail "volume: unknown kind" 2 "unknown kind" \
 check "volume: failures left no file behind" \
 	test -z "$(ls -A "$W/out")"
 
+# --- found by a newcomer trying to break it ---------------------------------
+expect_fail "run: -m below the minimum" 125 "too little" \
+	"$BEAMRUN" run -m 16 "$G"
+expect_fail "run: the same host port twice" 125 "forwarded twice" \
+	"$BEAMRUN" run -p 18123 -p 18123:80 "$G"
+"$BEAMRUN" volume create "$W/d.img" 8M
+expect_fail "run: one volume attached twice" 125 "attached twice" \
+	"$BEAMRUN" run -b "$W/d.img,/data" -b "$W/d.img,/mnt" "$G"
+expect_fail "qemu: -I with a base other than vioif" 125 "is not vioif" \
+	"$BEAMRUN" qemu -I "if,xenif,-net user" "$G"
+expect_fail "-D before a command other than qemu or kvm" 2 "goes before" \
+	"$BEAMRUN" -D run "$G"
+mkfifo "$W/out/fifo"
+expect_fail "bake: an output that is not a regular file" 1 \
+	"not a regular file" "$BEAMRUN" bake "$W/app" -o "$W/out/fifo"
+expect_fail "volume create: an output that is not a regular file" 1 \
+	"not a regular file" "$BEAMRUN" volume create "$W/out/fifo" 8M
+rm -f "$W/out/fifo"
+expect_fail "bake: an empty output name" 1 "empty output" \
+	"$BEAMRUN" bake "$W/app" -o ""
+expect_fail "volume iso: a prefix with .." 2 "relative path" \
+	"$BEAMRUN" volume iso --prefix a/../../b "$W/app" "$W/out/v.iso"
+expect_fail "volume create: too small for ext4" 2 "at least 8M" \
+	"$BEAMRUN" volume create "$W/out/v.img" 1M
+mkdir -p "$W/colon"
+cp "$G" "$W/colon/a:b.img"
+check "run: an image path with a colon reaches qemu whole" \
+	bash -c "cd '$W/colon' && '$BEAMRUN' run --dry-run a:b.img | grep -q 'file=/'"
+check "inspect --help" "$BEAMRUN" inspect --help
+check "no file left behind by the failures above" \
+	test -z "$(ls -A "$W/out")"
+
 finish

@@ -357,7 +357,7 @@ static void test_beam_baked(void **state)
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
 		   (const char *const[]){
-		       emu, "--", "-root", root, "-bindir", bindir, "-progname",
+		       emu, "-fnu", "--", "-root", root, "-bindir", bindir, "-progname",
 		       "erl", "--", "-home", "/tmp", "-noshell", "-pa",
 		       "/app/ebin", "-run", "echoserver", "start", NULL},
 		   "argv");
@@ -389,7 +389,7 @@ static void test_beam_rumprun(void **state)
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
 		   (const char *const[]){
-		       emu, "--", "-root", root, "-bindir", bindir, "-progname",
+		       emu, "-fnu", "--", "-root", root, "-bindir", bindir, "-progname",
 		       "erl", "--", "-home", "/tmp", "-noshell", "-pa",
 		       "/apps/erlang", "-s", "echoserver", "start", NULL},
 		   "argv");
@@ -404,7 +404,7 @@ static void test_beam_rumprun(void **state)
 	cfg_with(&cfg, root, home_args);
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "--", "-root", root, "-bindir",
+		   (const char *const[]){emu, "-fnu", "--", "-root", root, "-bindir",
 					 bindir, "-progname", "erl", "--",
 					 "-home", "/root", "-noshell", NULL},
 		   "argv");
@@ -428,7 +428,7 @@ static void test_beam_emu_flags(void **state)
 	cfg_with(&cfg, root, args);
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "-S", "2", "--", "-root", root,
+		   (const char *const[]){emu, "-S", "2", "-fnu", "--", "-root", root,
 					 "-bindir", bindir, "-progname", "erl",
 					 "--", "-home", "/tmp", "-sname", "a",
 					 NULL},
@@ -438,7 +438,7 @@ static void test_beam_emu_flags(void **state)
 	cfg_with(&cfg, root, more);
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "-A", "4", "-sbwt", "none", "--",
+		   (const char *const[]){emu, "-A", "4", "-sbwt", "none", "-fnu", "--",
 					 "-root", root, "-bindir", bindir,
 					 "-progname", "erl", "--", "-home",
 					 "/tmp", "-sname", "a", NULL},
@@ -460,8 +460,8 @@ static void test_beam_sections(void **state)
 		if (!strcmp(b.argv[i], "--") && dashes++ == 0)
 			first = i;
 	assert_int_equal(dashes, 2);
-	/* Two emulator words before the first "--": the flag and "2". */
-	assert_int_equal(first, 3);
+	/* Emulator words before the first "--": "-S", "2" and -fnu. */
+	assert_int_equal(first, 4);
 	assert_string_equal(b.argv[2], "2");
 	assert_string_equal(b.argv[i - 2], "-sname");
 	assert_string_equal(b.argv[i - 1], "a");
@@ -478,7 +478,7 @@ static void test_beam_extra(void **state)
 	cfg_with(&cfg, root, args);
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "--", "-root", root, "-bindir",
+		   (const char *const[]){emu, "-fnu", "--", "-root", root, "-bindir",
 					 bindir, "-progname", "erl", "--",
 					 "-home", "/tmp", "-noshell", "-extra",
 					 "a", "-root", "b", "+S", "--", NULL},
@@ -500,7 +500,7 @@ static void test_beam_env(void **state)
 	prepare_ok(&cfg);
 	/* -env is erlexec's: gone from argv, set in the environment. */
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "--", "-root", root, "-bindir",
+		   (const char *const[]){emu, "-fnu", "--", "-root", root, "-bindir",
 					 bindir, "-progname", "erl", "--",
 					 "-home", "/tmp", "-noshell", NULL},
 		   "argv");

@@ -113,7 +113,7 @@ static void test_nic_ok(void **state)
 	free(n.backend);
 
 	assert_int_equal(
-	    br_parse_nic("n,virtio,-netdev socket,listen=:1234", &n), 0);
+	    br_parse_nic("n,vioif,-netdev socket,listen=:1234", &n), 0);
 	assert_string_equal(n.backend, "socket,listen=:1234");
 	free(n.backend);
 }
