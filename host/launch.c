@@ -237,8 +237,9 @@ static long now_ms(void)
 static void launch_stop(struct br_vm *vm, pid_t qemu, int *stops,
 			long *deadline)
 {
-	if ((*stops)++ == 0 && vm->qmp_path[0] &&
-	    br_qmp_powerdown(vm->qmp_path) == 0) {
+	if ((*stops)++ == 0 && vm->qmp_path[0]) {
+		/* qemu may not listen yet; the next presses will reach it. */
+		br_qmp_powerdown(vm->qmp_path);
 		fprintf(stderr,
 			"beamrun: stopping the guest (again to force)\n");
 		*deadline =

@@ -198,5 +198,15 @@ check "env: localhost resolves through the hosts file" \
 check "env: -N sets the host name" env_is hostname '"envhost"'
 check "env: lookup uses the hosts file, then Erlang's DNS client" \
 	env_is lookup '[file,dns]'
+check "env: file names are UTF-8" env_is name_encoding utf8
+
+# --- a stop requested while the guest is still booting ---------------------------
+boot_bg "$W/early.log" run "$W/echo.img"
+pid=$BG
+sleep 0.2
+kill -INT "$pid"
+wait_exit "$pid" 60
+check "early stop: Ctrl-C during boot still ends gracefully (status 0)" \
+	test "$RC" = 0
 
 finish

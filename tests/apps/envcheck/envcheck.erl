@@ -15,6 +15,7 @@ start() ->
     line("hostname", Host),
     line("lookup", inet_db:res_option(lookup)),
     line("cwd", file:get_cwd()),
+    line("name_encoding", file:native_name_encoding()),
     init:stop().
 
 line(K, V) ->
