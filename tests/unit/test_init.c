@@ -355,12 +355,15 @@ static void test_beam_baked(void **state)
 	(void)state;
 	cfg_with(&cfg, root, args);
 	prepare_ok(&cfg);
-	assert_vec(b.argv,
-		   (const char *const[]){
-		       emu, "-fnu", "--", "-root", root, "-bindir", bindir, "-progname",
-		       "erl", "--", "-home", "/tmp", "-noshell", "-pa",
-		       "/app/ebin", "-run", "echoserver", "start", NULL},
-		   "argv");
+	assert_vec(
+	    b.argv,
+	    (const char *const[]){
+		emu,	     "-sbwt",	"none",	      "-sbwtdcpu", "none",
+		"-sbwtdio",  "none",	"-fnu",	      "--",	   "-root",
+		root,	     "-bindir", bindir,	      "-progname", "erl",
+		"--",	     "-home",	"/tmp",	      "-noshell",  "-pa",
+		"/app/ebin", "-run",	"echoserver", "start",	   NULL},
+	    "argv");
 	default_env(env, root, bindir, "/tmp");
 	assert_vec(b.envp,
 		   (const char *const[]){env[0], env[1], env[2], env[3], env[4],
@@ -387,12 +390,18 @@ static void test_beam_rumprun(void **state)
 	/* -root in the arguments wins over the configured root. */
 	cfg_with(&cfg, "/nonexistent/otp", args);
 	prepare_ok(&cfg);
-	assert_vec(b.argv,
-		   (const char *const[]){
-		       emu, "-fnu", "--", "-root", root, "-bindir", bindir, "-progname",
-		       "erl", "--", "-home", "/tmp", "-noshell", "-pa",
-		       "/apps/erlang", "-s", "echoserver", "start", NULL},
-		   "argv");
+	assert_vec(
+	    b.argv,
+	    (const char *const[]){emu,	       "-sbwt",	     "none",
+				  "-sbwtdcpu", "none",	     "-sbwtdio",
+				  "none",      "-fnu",	     "--",
+				  "-root",     root,	     "-bindir",
+				  bindir,      "-progname",  "erl",
+				  "--",	       "-home",	     "/tmp",
+				  "-noshell",  "-pa",	     "/apps/erlang",
+				  "-s",	       "echoserver", "start",
+				  NULL},
+	    "argv");
 	default_env(env, root, bindir, "/tmp");
 	assert_vec(b.envp,
 		   (const char *const[]){env[0], env[1], env[2], env[3], env[4],
@@ -404,9 +413,11 @@ static void test_beam_rumprun(void **state)
 	cfg_with(&cfg, root, home_args);
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "-fnu", "--", "-root", root, "-bindir",
-					 bindir, "-progname", "erl", "--",
-					 "-home", "/root", "-noshell", NULL},
+		   (const char *const[]){
+		       emu,	   "-sbwt",   "none",  "-sbwtdcpu", "none",
+		       "-sbwtdio", "none",    "-fnu",  "--",	    "-root",
+		       root,	   "-bindir", bindir,  "-progname", "erl",
+		       "--",	   "-home",   "/root", "-noshell",  NULL},
 		   "argv");
 	default_env(env, root, bindir, "/root");
 	assert_string_equal(b.envp[4], env[4]);
@@ -428,20 +439,22 @@ static void test_beam_emu_flags(void **state)
 	cfg_with(&cfg, root, args);
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "-S", "2", "-fnu", "--", "-root", root,
-					 "-bindir", bindir, "-progname", "erl",
-					 "--", "-home", "/tmp", "-sname", "a",
-					 NULL},
+		   (const char *const[]){
+		       emu,	    "-S",    "2",	 "-sbwt",   "none",
+		       "-sbwtdcpu", "none",  "-sbwtdio", "none",    "-fnu",
+		       "--",	    "-root", root,	 "-bindir", bindir,
+		       "-progname", "erl",   "--",	 "-home",   "/tmp",
+		       "-sname",    "a",     NULL},
 		   "argv");
 	init_beam_free(&b);
 
 	cfg_with(&cfg, root, more);
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "-A", "4", "-sbwt", "none", "-fnu", "--",
-					 "-root", root, "-bindir", bindir,
-					 "-progname", "erl", "--", "-home",
-					 "/tmp", "-sname", "a", NULL},
+		   (const char *const[]){emu, "-A", "4", "-sbwt", "none",
+					 "-fnu", "--", "-root", root, "-bindir",
+					 bindir, "-progname", "erl", "--",
+					 "-home", "/tmp", "-sname", "a", NULL},
 		   "argv");
 	init_beam_free(&b);
 }
@@ -460,8 +473,8 @@ static void test_beam_sections(void **state)
 		if (!strcmp(b.argv[i], "--") && dashes++ == 0)
 			first = i;
 	assert_int_equal(dashes, 2);
-	/* Emulator words before the first "--": "-S", "2" and -fnu. */
-	assert_int_equal(first, 4);
+	/* Emulator words before "--": "-S", "2", the -sbwt* defaults, -fnu. */
+	assert_int_equal(first, 10);
 	assert_string_equal(b.argv[2], "2");
 	assert_string_equal(b.argv[i - 2], "-sname");
 	assert_string_equal(b.argv[i - 1], "a");
@@ -478,10 +491,13 @@ static void test_beam_extra(void **state)
 	cfg_with(&cfg, root, args);
 	prepare_ok(&cfg);
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "-fnu", "--", "-root", root, "-bindir",
-					 bindir, "-progname", "erl", "--",
-					 "-home", "/tmp", "-noshell", "-extra",
-					 "a", "-root", "b", "+S", "--", NULL},
+		   (const char *const[]){
+		       emu,	   "-sbwt",   "none", "-sbwtdcpu", "none",
+		       "-sbwtdio", "none",    "-fnu", "--",	   "-root",
+		       root,	   "-bindir", bindir, "-progname", "erl",
+		       "--",	   "-home",   "/tmp", "-noshell",  "-extra",
+		       "a",	   "-root",   "b",    "+S",	   "--",
+		       NULL},
 		   "argv");
 	init_beam_free(&b);
 }
@@ -500,9 +516,11 @@ static void test_beam_env(void **state)
 	prepare_ok(&cfg);
 	/* -env is erlexec's: gone from argv, set in the environment. */
 	assert_vec(b.argv,
-		   (const char *const[]){emu, "-fnu", "--", "-root", root, "-bindir",
-					 bindir, "-progname", "erl", "--",
-					 "-home", "/tmp", "-noshell", NULL},
+		   (const char *const[]){
+		       emu,	   "-sbwt",   "none", "-sbwtdcpu", "none",
+		       "-sbwtdio", "none",    "-fnu", "--",	   "-root",
+		       root,	   "-bindir", bindir, "-progname", "erl",
+		       "--",	   "-home",   "/tmp", "-noshell",  NULL},
 		   "argv");
 	default_env(env, root, bindir, "/tmp");
 	assert_vec(b.envp,
