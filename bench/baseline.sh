@@ -54,6 +54,7 @@ if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$KEY" ] &&
 	exit 0
 fi
 
+mkdir -p "$(dirname "$OUT")"
 if ! command -v debootstrap >/dev/null; then
 	echo "bench: baseline: installing debootstrap (apt-get)" >&2
 	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive \

@@ -1,20 +1,23 @@
 /*
  * The benchmark's load client for an echo server on 127.0.0.1 (only).
  *
- *   echoclient probe PORT TIMEOUT_S [PID]  poll-connect and send a byte until
- *                                      one comes back; prints the wall
- *                                      clock (s.ns) of the first echo;
- *                                      gives up (3) when PID exits
- *   echoclient latency PORT N          N sequential 64-byte round trips on
- *                                      one connection: median/p10/p90 us
- *   echoclient bulk PORT BYTES         echo BYTES through one connection
- *                                      (sending and receiving at once):
- *                                      MB/s (10^6 bytes), checked
- *   echoclient load PORT CLIENTS SECS  CLIENTS connections, each doing
- *                                      1 KiB round trips for SECS; exits
- *                                      0 only with no error at all
- *   echoclient stamp                   copy stdin to stdout, each line
- *                                      prefixed with the wall clock (s.ns)
+ *   echoclient probe PORT TIMEOUT_S [PID]
+ *       poll-connect (a new attempt every 25 ms, each waiting up to 2 s)
+ *       and send a byte until one comes back; prints the wall clock
+ *       (s.ns) of the first echo; exits 3 as soon as PID is gone
+ *   echoclient latency PORT N
+ *       N sequential 64-byte round trips on one connection: median,
+ *       p10 and p90 in microseconds
+ *   echoclient bulk PORT BYTES
+ *       echo BYTES through one connection, sending and receiving at
+ *       once, every byte checked: MB/s (10^6 bytes)
+ *   echoclient load PORT CLIENTS SECS
+ *       CLIENTS connections, started one after the other (each makes
+ *       one round trip before the next connects), then all making 1 KiB
+ *       round trips for SECS; exits 0 only without any error (a failed
+ *       connect, a closed connection, a 10 s stall, a wrong byte)
+ *   echoclient stamp
+ *       copy stdin to stdout, each line prefixed with the wall clock
  *
  * Every loop is bounded in time; the only address used is 127.0.0.1.
  */

@@ -7,7 +7,8 @@ qemu-system-x86 qemu-utils
 erlang-nox erlang-dev
 linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils cpio dwarves
 erofs-utils e2fsprogs
-libjson-c-dev libarchive-dev libblkid-dev zlib1g-dev libcmocka-dev"
+libjson-c-dev libarchive-dev libblkid-dev zlib1g-dev libcmocka-dev
+debootstrap"
 
 missing=""
 for p in $PKGS; do

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Run beamrun's tests: unit (cmocka, no VM), init (the guest's PID 1
-# under a fake PID 1, no VM), cli (bad input, no VM) and boot (real
-# guests under qemu TCG). "tests/run.sh [unit|init|cli|boot]...".
+# under a fake PID 1, no VM), cli (bad input, no VM), boot (real guests
+# under qemu TCG) and bench (the benchmark in its quick mode, so that it
+# cannot rot; its figures are not checked). "tests/run.sh [SUITE]...".
 set -u
 cd "$(dirname "$0")/.."
 
-suites=${*:-unit init cli boot}
+suites=${*:-unit init cli boot bench}
 failed=""
 for s in $suites; do
 	echo "=== $s tests"
@@ -14,7 +15,8 @@ for s in $suites; do
 	init) bash tests/init/run.sh ;;
 	cli) bash tests/cli/run.sh ;;
 	boot) bash tests/boot/run.sh ;;
-	*) echo "tests: unknown suite $s (unit, init, cli, boot)" >&2; exit 2 ;;
+	bench) bash bench/run.sh --quick ;;
+	*) echo "tests: unknown suite $s (unit, init, cli, boot, bench)" >&2; exit 2 ;;
 	esac || failed="$failed $s"
 done
 if [ -n "$failed" ]; then
