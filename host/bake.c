@@ -213,9 +213,15 @@ static int bake_analyse(struct bake *b)
 	rc = br_run_capture(argv.v, &out);
 	strv_free(&argv);
 	if (rc != 0) {
-		if (rc > 0)
+		char *e = out ? strstr(out, "error: ") : NULL;
+
+		if (e) {
+			e[strcspn(e, "\n")] = '\0';
+			br_seterr("%s", e + 7);
+		} else if (rc > 0) {
 			br_seterr("the host's Erlang could not analyse the "
 				  "code (see above)");
+		}
 		free(out);
 		return -1;
 	}
@@ -629,6 +635,14 @@ int cmd_bake(int argc, char **argv)
 			goto out;
 		}
 		b.out = argv[1];
+	} else if (argc == 1 && !br_is_dir(argv[0]) &&
+		   (!strcmp(argv[0], "hw_virtio") ||
+		    !strcmp(argv[0], "hw_generic"))) {
+		br_die_msg("bake %s: expected the image to write (beamrun "
+			   "bake %s IMAGE)",
+			   argv[0], argv[0]);
+		rc = 2;
+		goto out;
 	} else if (argc == 1) {
 		b.src = argv[0];
 		if (!br_is_dir(b.src)) {

@@ -44,7 +44,8 @@ imports(Beam) ->
         {ok, {_, [{imports, Imports}]}} ->
             lists:usort([M || {M, _F, _A} <- Imports]);
         {error, beam_lib, Why} ->
-            fail("~s: not a usable .beam file: ~p", [Beam, Why])
+            fail("~s: not a usable .beam file (~0p)",
+                 [filename:basename(Beam), element(1, Why)])
     end.
 
 %% The OTP application a module belongs to, by where the code server
@@ -103,6 +104,7 @@ start_arity(Ebin, Start, Own) ->
             end
     end.
 
+%% One line on standard output, which beamrun reads and reports.
 fail(Fmt, Args) ->
-    io:format(standard_error, "bake: " ++ Fmt ++ "~n", Args),
+    io:format("error: " ++ Fmt ++ "~n", Args),
     halt(1).

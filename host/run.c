@@ -349,6 +349,10 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (ro_next) {
+		br_die_msg("--ro: no -b follows it");
+		goto out;
+	}
 	if (optind >= argc) {
 		br_die_msg("run: no image given (see beamrun run --help)");
 		goto out;

@@ -15,7 +15,7 @@
 
 #include "beamrun.h"
 
-static char br_errbuf[1024];
+static char br_errbuf[8192];
 int br_verbose;
 
 void br_seterr(const char *fmt, ...)

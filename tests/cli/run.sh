@@ -138,6 +138,17 @@ cp "$G" "$W/colon/a:b.img"
 check "run: an image path with a colon reaches qemu whole" \
 	bash -c "cd '$W/colon' && '$BEAMRUN' run --dry-run a:b.img | grep -q 'file=/'"
 check "inspect --help" "$BEAMRUN" inspect --help
+mkdir -p "$W/garbage"
+head -c 500 /dev/urandom >"$W/garbage/garbage.beam"
+expect_fail "bake: a .beam file that is garbage" 1 "not a usable .beam" \
+	"$BEAMRUN" bake "$W/garbage" -o "$W/out/x.img"
+expect_fail "bake: an OTP application that is not installed" 1 \
+	"nosuch is not installed" \
+	"$BEAMRUN" bake --app nosuch "$W/app" -o "$W/out/x.img"
+expect_fail "bake hw_virtio without an image" 2 "expected the image" \
+	"$BEAMRUN" bake hw_virtio
+expect_fail "run: --ro with no -b after it" 125 "no -b follows" \
+	"$BEAMRUN" run --ro "$G"
 check "no file left behind by the failures above" \
 	test -z "$(ls -A "$W/out")"
 
