@@ -50,6 +50,8 @@ imports(Beam) ->
 
 %% The OTP application a module belongs to, by where the code server
 %% finds it; preloaded modules belong to erts and need nothing.
+%% TODO: only direct calls (imports) count; an application reached only
+%% through apply/3 or spawn/3 is missed unless given with --app.
 app_of(Mod) ->
     case code:which(Mod) of
         Path when is_list(Path) ->

@@ -192,12 +192,18 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	 * then, leaving no clock and a hung boot; so it is told the rate.
 	 * That TSC is constant, so the clocksource watchdog (which costs
 	 * about 0.3 s with two vCPUs) is not needed either.
+	 * XXX: on a host whose TSC is not constant the guest clock would
+	 * drift, and nothing in the guest would notice.
 	 */
 	if (vm->tsc_khz)
 		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu tsc=reliable",
 			 vm->tsc_khz);
 
-	/* The kernel's own DHCP client configures the first such NIC. */
+	/*
+	 * The kernel's own DHCP client configures the first such NIC.
+	 * TODO: a second interface with inet,dhcp gets no address; init
+	 * needs its own DHCP client for that.
+	 */
 	for (i = 0; i < vm->nnic; i++)
 		if (vm->nic[i].method == BR_NET_DHCP) {
 			snprintf(ip, sizeof(ip), " ip=:::::eth%zu:dhcp", i);

@@ -88,6 +88,10 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 		br_seterr("cannot build the kernel command line");
 		return -1;
 	}
+	/*
+	 * TODO: a configuration longer than the kernel's command line is
+	 * refused; passing it through qemu's fw_cfg would lift the limit.
+	 */
 	if (strlen(cmdline) >= BR_CMDLINE_MAX) {
 		br_seterr("the guest configuration is too long for the kernel "
 			  "command line (%zu bytes, limit %d); shorten the "
