@@ -199,10 +199,8 @@ static int bake_analyse(struct bake *b)
 		br_seterr("bake.escript not found (set BEAMRUN_LIBDIR)");
 		return -1;
 	}
-	if (b->src)
-		snprintf(ebin, sizeof(ebin), "%s/app/ebin", b->root);
-	else
-		snprintf(ebin, sizeof(ebin), "%s/app/ebin", b->root);
+	/* Empty for a generic image: then only kernel and stdlib. */
+	snprintf(ebin, sizeof(ebin), "%s/app/ebin", b->root);
 	strv_push(&argv, "escript");
 	strv_push(&argv, script);
 	strv_push(&argv, "analyse");

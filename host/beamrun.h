@@ -119,6 +119,8 @@ int br_parse_nic(const char *spec, struct br_nic *n);
  * with that tag, which must exist.
  */
 int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic);
+/* Whether the NIC uses qemu's user-mode network (slirp). */
+int br_nic_is_user(const struct br_nic *n);
 /* Parse ADDR/BITS[,GW] into a NIC (shared by -W and run's --ip). */
 int br_parse_addr(const char *spec, int family, struct br_nic *n);
 
@@ -192,7 +194,6 @@ int br_elf_is_elf(const char *path);
 enum br_accel { BR_ACCEL_AUTO, BR_ACCEL_TCG, BR_ACCEL_KVM };
 
 struct br_vm {
-	const char *image_path;
 	struct br_image img;
 	enum br_accel accel;
 	unsigned mem_mib, cpus;

@@ -23,12 +23,6 @@ json_object *br_json_strv(const struct strv *s)
 	return a;
 }
 
-static int nic_is_user(const struct br_nic *n)
-{
-	return !strncmp(n->backend, "user", 4) &&
-	       (n->backend[4] == '\0' || n->backend[4] == ',');
-}
-
 static json_object *guestcfg_nic(const struct br_nic *n, size_t idx)
 {
 	json_object *o = json_object_new_object();
@@ -114,7 +108,7 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		a = json_object_new_array();
 		for (i = 0; i < vm->nnic; i++) {
 			json_object_array_add(a, guestcfg_nic(&vm->nic[i], i));
-			if (nic_is_user(&vm->nic[i]))
+			if (br_nic_is_user(&vm->nic[i]))
 				user_dns = 1;
 		}
 		json_object_object_add(c, "net", a);

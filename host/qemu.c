@@ -43,12 +43,6 @@ static char *qemu_cat(char *s, const char *fmt, ...)
 	return out;
 }
 
-static int nic_is_user(const struct br_nic *n)
-{
-	return !strncmp(n->backend, "user", 4) &&
-	       (n->backend[4] == '\0' || n->backend[4] == ',');
-}
-
 static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
 {
 	const struct br_nic *n = &vm->nic[i];
@@ -61,7 +55,7 @@ static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
 	    (int)(opts ? (size_t)(opts - n->backend) : strlen(n->backend)),
 	    n->backend, i, opts ? opts : "");
 	/* -p forwards go to the first user-mode NIC. */
-	while (first_user < vm->nnic && !nic_is_user(&vm->nic[first_user]))
+	while (first_user < vm->nnic && !br_nic_is_user(&vm->nic[first_user]))
 		first_user++;
 	for (f = 0; f < vm->nfwd && first_user == i; f++)
 		netdev = qemu_cat(netdev, ",hostfwd=%s:127.0.0.1:%u-:%u",

@@ -115,7 +115,6 @@ static int set_hostname(struct br_vm *vm, const char *name)
 
 static int open_image(struct br_vm *vm, const char *path)
 {
-	vm->image_path = path;
 	return br_image_open(path, &vm->img);
 }
 

@@ -138,6 +138,12 @@ int br_parse_nic(const char *spec, struct br_nic *n)
 	return 0;
 }
 
+int br_nic_is_user(const struct br_nic *n)
+{
+	return !strncmp(n->backend, "user", 4) &&
+	       (n->backend[4] == '\0' || n->backend[4] == ',');
+}
+
 int br_parse_addr(const char *spec, int family, struct br_nic *n)
 {
 	char buf[160], *slash, *comma, *end;
