@@ -55,7 +55,6 @@ static int vm_setup(void **state)
 
 	if (!vm)
 		return -1;
-	vm->image_path = "/images/echo.img";
 	vm->img.path = xstrdup("/images/echo.img");
 	vm->img.kernel_off = 4096;
 	vm->img.kernel_len = 8000;
