@@ -62,16 +62,7 @@ median() {
 spread() { # min-max
 	printf '%s\n' "$@" | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.2f-%.2f", a, b }'
 }
-free_port() {
-	local p
-	for p in $(shuf -i 20000-40000 -n 50); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+. "$ROOT/tests/port.sh"
 
 # --- what is needed ---------------------------------------------------------
 [ -x "$BEAMRUN" ] && [ -s build/kernel/bzImage ] ||

@@ -498,19 +498,18 @@ static int bake_image(struct bake *b)
 	meta.otp = b->otp_release;
 	meta.app = b->module;
 	meta.root = "/otp";
-	meta.args = b->erl_args;
 	if (b->module[0]) {
-		strv_push(&meta.args, "-noshell");
-		strv_push(&meta.args, "-pa");
-		strv_push(&meta.args, "/app/ebin");
+		strv_push(&b->erl_args, "-noshell");
+		strv_push(&b->erl_args, "-pa");
+		strv_push(&b->erl_args, "/app/ebin");
 		/* Last, so that run's ARGs become start/1's list. */
-		strv_push(&meta.args, "-run");
-		strv_push(&meta.args, b->module);
-		strv_push(&meta.args, "start");
+		strv_push(&b->erl_args, "-run");
+		strv_push(&b->erl_args, b->module);
+		strv_push(&b->erl_args, "start");
 	}
-	rc = br_image_write(b->out, kernel, fs, &meta);
-	b->erl_args = meta.args;
-	return rc;
+	/* Borrowed for the header; b still owns and frees the vector. */
+	meta.args = b->erl_args;
+	return br_image_write(b->out, kernel, fs, &meta);
 }
 
 static int bake_run(struct bake *b)

@@ -135,12 +135,15 @@ static int volume_iso(const struct iso_src *srcs, size_t nsrc, const char *out,
 	for (i = 0; i < nsrc; i++)
 		if (br_interrupted() || volume_add_tree(iso, &srcs[i]))
 			goto out;
-	if (br_interrupted() || archive_write_close(iso) || br_interrupted()) {
-		if (br_interrupted())
-			goto out;
+	if (br_interrupted())
+		goto out;
+	if (archive_write_close(iso)) {
 		br_seterr("%s: %s", out, archive_error_string(iso));
 		goto out;
 	}
+	/* The close wrote the whole image; a ^C meanwhile still wins. */
+	if (br_interrupted())
+		goto out;
 	if (fsync(fd) || rename(tmp, out)) {
 		br_seterr("%s: %s", out, strerror(errno));
 		goto out;

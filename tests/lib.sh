@@ -69,17 +69,7 @@ echo_roundtrip() {
 	printf '%s\n' "$reply"
 }
 
-# A free TCP port on the loopback, from a range tests use.
-free_port() {
-	local p
-	for p in $(shuf -i 20000-40000 -n 50); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+. "$ROOT/tests/port.sh"
 
 finish() {
 	echo "1..$T_N"
