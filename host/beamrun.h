@@ -11,6 +11,9 @@
 #define BR_EXIT_BADINPUT 125 /* refused before anything started */
 #define BR_EXIT_QEMU	 126 /* qemu could not be started */
 #define BR_EXIT_SETUP	 123 /* the guest could not start the Erlang VM */
+#define BR_EXIT_PANIC	 122 /* the guest kernel panicked */
+#define BR_EXIT_WATCHDOG 121 /* the guest stopped answering its watchdog */
+#define BR_EXIT_KILLED	 137 /* beamrun kill: qemu ended with SIGKILL */
 
 #define BR_MAX_NIC 8
 #define BR_MAX_VOL 16
@@ -214,6 +217,7 @@ struct br_vm {
 	int paused, interactive, dry_run, guest_verbose;
 	char kernel_path[4096]; /* filled by the launcher before building */
 	char qmp_path[4096];	/* QMP socket; "" for none */
+	int ready_fd;		/* detached: gets "QEMUPID\n" once qemu runs; 0: none */
 	unsigned long tsc_khz;	/* TCG: the host's TSC rate, 0 unknown */
 };
 
@@ -231,10 +235,27 @@ struct json_object *br_json_strv(const struct strv *s);
 #define BR_CMDLINE_MAX 2048
 
 /*
- * qmp.c: ask qemu, over its QMP socket, to press the ACPI power button;
- * the guest's init turns that into a graceful stop of the Erlang VM.
+ * qmp.c: one QMP connection to qemu, kept for the life of the VM. It
+ * presses the ACPI power button (the guest's init turns that into a
+ * graceful stop of the Erlang VM) and records qemu's events.
  */
-int br_qmp_powerdown(const char *sock);
+struct br_qmp {
+	int fd; /* -1 until connected, and after qemu closes it */
+	char buf[8192];
+	size_t len;
+	int watchdog; /* qemu reported WATCHDOG: the guest stopped answering */
+	int panicked; /* qemu reported GUEST_PANICKED */
+};
+void br_qmp_init(struct br_qmp *q);
+/* Connect and enter command mode; -1 (try again later) if qemu is not
+ * listening yet. */
+int br_qmp_connect(struct br_qmp *q, const char *sock);
+int br_qmp_powerdown(struct br_qmp *q);
+/* Read what qemu sent; -1 once qemu has closed the connection. */
+int br_qmp_read(struct br_qmp *q);
+/* Take note of one message (a line of JSON) from qemu. */
+void br_qmp_message(struct br_qmp *q, const char *line);
+void br_qmp_close(struct br_qmp *q);
 
 /* Build the full qemu argv for vm. */
 int br_qemu_argv(const struct br_vm *vm, struct strv *argv);
@@ -249,7 +270,18 @@ int cmd_inspect(int argc, char **argv);
 
 /* launch.c: boot vm in the foreground, relay its console, return status. */
 int br_launch(struct br_vm *vm);
-/* Start vm detached (rumprun without -i); prints "qemu:PID". */
-int br_launch_detached(struct br_vm *vm, const char *log);
+/*
+ * instance.c: start vm detached under a supervisor, as instance NAME
+ * (NULL: named after the image). Prints the name, or for rumprun-style
+ * launches "qemu:PID". Returns beamrun's exit status.
+ */
+int br_instance_start(struct br_vm *vm, const char *name, int rumprun);
+int br_instance_name_ok(const char *name);
+int cmd_ps(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
 
 #endif

@@ -24,12 +24,16 @@
  * none, it says so at error level even with pci=off. Hidden unless -v.
  */
 #define PCI_NOISE "PCI: Fatal: No config space access function found"
+/* What the kernel prints, at emergency level even when quiet, on a panic. */
+#define PANIC_LINE "Kernel panic - not syncing"
 
 struct console {
 	char line[4096];
 	size_t len;
 	int status; /* -1 until the guest reports one */
 	int setup_failed;
+	int panic;	    /* the kernel said it panicked */
+	size_t panic_seen;  /* how much of PANIC_LINE the stream just had */
 	unsigned held_blank; /* empty lines not yet shown */
 	int mid_line;	     /* the start of this line is already shown */
 };
@@ -120,6 +124,19 @@ static void console_feed(struct console *c, const char *buf, size_t n)
 		return;
 
 	for (i = 0; i < n; i++) {
+		/*
+		 * Lines can reach console_line() in pieces, so the panic
+		 * message is matched on the stream. No proper prefix of it
+		 * recurs inside it, so a mismatch restarts the match.
+		 */
+		if (buf[i] == PANIC_LINE[c->panic_seen])
+			c->panic_seen++;
+		else
+			c->panic_seen = buf[i] == PANIC_LINE[0];
+		if (c->panic_seen == strlen(PANIC_LINE)) {
+			c->panic = 1;
+			c->panic_seen = 0;
+		}
 		c->line[c->len++] = buf[i];
 		if (buf[i] == '\n' || c->len == sizeof(c->line)) {
 			console_line(c);
@@ -181,8 +198,26 @@ static int launch_dry_run(const struct strv *argv)
 	return 0;
 }
 
-static int launch_result(struct console *c, int st)
+/* How the run ended, as beamrun's exit status (README, "Exit status"). */
+struct outcome {
+	int st;		 /* qemu's wait status */
+	int signal;	 /* the signal that stopped beamrun, or 0 */
+	int killed;	 /* beamrun kill ended qemu */
+	int exec_errno;	 /* qemu could not be executed */
+};
+
+static int launch_result(const struct console *c, const struct br_qmp *q,
+			 const struct outcome *o)
 {
+	int st = o->st;
+
+	if (o->exec_errno) {
+		br_die_msg("qemu-system-x86_64: %s",
+			   o->exec_errno == ENOENT
+			       ? "not found (apt-get install qemu-system-x86)"
+			       : strerror(o->exec_errno));
+		return BR_EXIT_QEMU;
+	}
 	if (c->setup_failed) {
 		br_die_msg("the guest could not start the Erlang VM (see the "
 			   "beamrun-init error above)");
@@ -190,6 +225,24 @@ static int launch_result(struct console *c, int st)
 	}
 	if (c->status >= 0)
 		return c->status;
+	if (o->killed) {
+		br_die_msg("the VM was killed (beamrun kill)");
+		return BR_EXIT_KILLED;
+	}
+	if (q->watchdog) {
+		br_die_msg("the guest stopped answering: its watchdog expired "
+			   "and qemu powered it off");
+		return BR_EXIT_WATCHDOG;
+	}
+	if (c->panic || q->panicked) {
+		br_die_msg("the guest kernel panicked (see its message above)");
+		return BR_EXIT_PANIC;
+	}
+	if (o->signal) {
+		br_die_msg("stopped by signal %d; the VM was terminated",
+			   o->signal);
+		return 128 + o->signal;
+	}
 	if (WIFSIGNALED(st)) {
 		br_die_msg("qemu was killed by signal %d before the guest "
 			   "reported an exit status",
@@ -200,8 +253,7 @@ static int launch_result(struct console *c, int st)
 		br_die_msg("qemu failed (exit status %d)", WEXITSTATUS(st));
 		return BR_EXIT_QEMU;
 	}
-	br_die_msg("the guest stopped without reporting an exit status "
-		   "(kernel panic?)");
+	br_die_msg("the guest stopped without reporting an exit status");
 	return BR_EXIT_NOSTATUS;
 }
 
@@ -234,12 +286,12 @@ static long now_ms(void)
  * before the guest's init listens is lost. A second signal, or a guest
  * that does not stop within the deadline plus a margin, ends qemu.
  */
-static void launch_stop(struct br_vm *vm, pid_t qemu, int *stops,
-			long *deadline)
+static void launch_stop(struct br_vm *vm, struct br_qmp *q, pid_t qemu,
+			int *stops, long *deadline)
 {
 	if ((*stops)++ == 0 && vm->qmp_path[0]) {
-		/* qemu may not listen yet; the next presses will reach it. */
-		br_qmp_powerdown(vm->qmp_path);
+		/* Not connected yet: the next presses will reach it. */
+		br_qmp_powerdown(q);
 		fprintf(stderr,
 			"beamrun: stopping the guest (again to force)\n");
 		*deadline =
@@ -250,18 +302,69 @@ static void launch_stop(struct br_vm *vm, pid_t qemu, int *stops,
 	kill(qemu, SIGKILL);
 }
 
+/* Fork and exec qemu with its console on out; errno in *err if exec
+ * failed (qemu then has already exited). */
+static pid_t launch_qemu(const struct strv *argv, int out, const sigset_t *old,
+			 int *err)
+{
+	int ex[2];
+	pid_t pid;
+	ssize_t n;
+
+	*err = 0;
+	if (pipe2(ex, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY), e;
+
+		sigprocmask(SIG_SETMASK, old, NULL);
+		/* Its own process group: the terminal's ^C is ours to handle.
+		 */
+		setpgid(0, 0);
+		/* If beamrun itself is killed, the VM must not live on. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
+		dup2(null, 0);
+		dup2(out, 1);
+		execvp(argv->v[0], argv->v);
+		/* The pipe closes on exec; errno through it says exec failed.
+		 */
+		e = errno;
+		if (write(ex[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(ex[1]);
+	if (pid > 0) {
+		while ((n = read(ex[0], err, sizeof(*err))) < 0 &&
+		       errno == EINTR)
+			;
+		if (n != sizeof(*err))
+			*err = 0;
+	}
+	close(ex[0]);
+	return pid;
+}
+
 int br_launch(struct br_vm *vm)
 {
 	struct strv argv = {0};
 	struct console con = {.status = -1};
-	struct pollfd p[2];
+	struct outcome o = {0};
+	struct br_qmp qmp;
+	struct pollfd p[3];
 	sigset_t sigs, old;
 	char rundir[4096] = "";
-	int pipefd[2], sfd, st = 0, stops = 0, interrupted = 0;
+	int pipefd[2], sfd, stops = 0;
 	long deadline = 0; /* when stopping: the time to give up */
+	long qmp_until;	   /* keep trying to reach QMP until then */
 	pid_t pid;
 
-	if (!vm->dry_run && launch_rundir(vm, rundir, sizeof(rundir))) {
+	br_qmp_init(&qmp);
+	if (!vm->dry_run && !vm->qmp_path[0] &&
+	    launch_rundir(vm, rundir, sizeof(rundir))) {
 		br_die_msg("%s", br_err());
 		return BR_EXIT_BADINPUT;
 	}
@@ -288,6 +391,7 @@ int br_launch(struct br_vm *vm)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1); /* beamrun kill, for a detached VM */
 	sigprocmask(SIG_BLOCK, &sigs, &old);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (pipe2(pipefd, O_CLOEXEC) || sfd < 0) {
@@ -296,27 +400,7 @@ int br_launch(struct br_vm *vm)
 		br_rm_rf(rundir);
 		return BR_EXIT_QEMU;
 	}
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		/* Its own process group: the terminal's ^C is ours to handle.
-		 */
-		setpgid(0, 0);
-		/* If beamrun itself is killed, the VM must not live on. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() == 1)
-			_exit(127);
-		dup2(null, 0);
-		dup2(pipefd[1], 1);
-		execvp(argv.v[0], argv.v);
-		fprintf(stderr, "beamrun: %s: %s\n", argv.v[0],
-			errno == ENOENT ? "not found (apt-get install "
-					  "qemu-system-x86)"
-					: strerror(errno));
-		_exit(127);
-	}
+	pid = launch_qemu(&argv, pipefd[1], &old, &o.exec_errno);
 	close(pipefd[1]);
 	strv_free(&argv);
 	if (pid < 0) {
@@ -324,35 +408,54 @@ int br_launch(struct br_vm *vm)
 		br_rm_rf(rundir);
 		return BR_EXIT_QEMU;
 	}
+	if (vm->ready_fd > 0) {
+		/* A detached launch: tell the command that started us. */
+		dprintf(vm->ready_fd, "%d\n", o.exec_errno ? 0 : (int)pid);
+		close(vm->ready_fd);
+		vm->ready_fd = 0;
+	}
 
+	qmp_until = now_ms() + 10000;
 	p[0].fd = pipefd[0];
 	p[0].events = POLLIN;
 	p[1].fd = sfd;
 	p[1].events = POLLIN;
-	for (;;) {
+	p[2].events = POLLIN;
+	while (!o.exec_errno) {
 		char buf[4096];
 		ssize_t n;
-		int r = poll(p, 2, deadline ? 1000 : -1);
+		int r, wait_qmp = qmp.fd < 0 && now_ms() < qmp_until;
 
+		if (wait_qmp && br_qmp_connect(&qmp, vm->qmp_path) == 0)
+			wait_qmp = 0;
+		p[2].fd = qmp.fd;
+		r = poll(p, 3, wait_qmp ? 50 : deadline ? 1000 : -1);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r == 0 && now_ms() >= deadline) {
+		if (r == 0 && deadline && now_ms() >= deadline) {
 			br_die_msg("the guest did not stop in time; ending "
 				   "qemu");
 			kill(pid, SIGKILL);
 			deadline = 0;
 			continue;
 		}
-		if (r == 0) {
-			br_qmp_powerdown(vm->qmp_path);
+		if (r == 0 && deadline) {
+			br_qmp_powerdown(&qmp);
 			continue;
 		}
+		if (p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)))
+			br_qmp_read(&qmp);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				interrupted = (int)si.ssi_signo;
-				launch_stop(vm, pid, &stops, &deadline);
+				if (si.ssi_signo == SIGUSR1) {
+					o.killed = 1;
+					kill(pid, SIGKILL);
+					continue;
+				}
+				o.signal = (int)si.ssi_signo;
+				launch_stop(vm, &qmp, pid, &stops, &deadline);
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLHUP)) {
@@ -367,74 +470,17 @@ int br_launch(struct br_vm *vm)
 	if (con.len)
 		console_line(&con);
 	close(pipefd[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, &o.st, 0) < 0 && errno == EINTR)
 		;
+	/* qemu is gone: what it said last (a WATCHDOG event) is all there. */
+	if (qmp.fd >= 0) {
+		fcntl(qmp.fd, F_SETFL, fcntl(qmp.fd, F_GETFL) & ~O_NONBLOCK);
+		br_qmp_read(&qmp);
+	}
+	br_qmp_close(&qmp);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	br_rm_rf(rundir);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && con.status < 0)
-		return BR_EXIT_QEMU;
-	if (interrupted && con.status < 0 && !con.setup_failed) {
-		br_die_msg("stopped by signal %d; the VM was terminated",
-			   interrupted);
-		return 128 + interrupted;
-	}
-	return launch_result(&con, st);
-}
-
-int br_launch_detached(struct br_vm *vm, const char *logdir)
-{
-	struct strv argv = {0};
-	pid_t pid;
-	int sync[2];
-	char c;
-
-	if (launch_prepare(vm, &argv)) {
-		br_die_msg("%s", br_err());
-		strv_free(&argv);
-		return BR_EXIT_BADINPUT;
-	}
-	if (vm->dry_run) {
-		launch_dry_run(&argv);
-		strv_free(&argv);
-		return 0;
-	}
-	if (pipe2(sync, O_CLOEXEC)) {
-		br_die_msg("pipe: %s", strerror(errno));
-		strv_free(&argv);
-		return BR_EXIT_QEMU;
-	}
-	pid = fork();
-	if (pid == 0) {
-		char log[4096];
-		int fd;
-
-		setsid();
-		snprintf(log, sizeof(log), "%s/beamrun-qemu-%d.log", logdir,
-			 (int)getpid());
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0)
-			_exit(126);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		execvp(argv.v[0], argv.v);
-		/* The pipe closes on exec; a byte says exec failed. */
-		if (write(sync[1], "x", 1) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(sync[1]);
-	strv_free(&argv);
-	if (pid < 0 || read(sync[0], &c, 1) == 1) {
-		br_die_msg("could not start qemu-system-x86_64");
-		close(sync[0]);
-		return BR_EXIT_QEMU;
-	}
-	close(sync[0]);
-	printf("qemu:%d\n", (int)pid);
-	fprintf(stderr, "beamrun: console log: %s/beamrun-qemu-%d.log\n",
-		logdir, (int)pid);
-	return 0;
+	if (rundir[0])
+		br_rm_rf(rundir);
+	return launch_result(&con, &qmp, &o);
 }

@@ -18,6 +18,12 @@ static const struct command commands[] = {
     {"kvm", cmd_rumprun, "rumprun-style launch under qemu with KVM"},
     {"volume", cmd_volume, "make a data volume (ISO 9660 or ext4)"},
     {"inspect", cmd_inspect, "show what an image holds"},
+    {"ps", cmd_ps, "list detached instances (run -d)"},
+    {"logs", cmd_logs, "print (-f: follow) an instance's console"},
+    {"stop", cmd_stop, "stop an instance gracefully"},
+    {"kill", cmd_kill, "end an instance at once"},
+    {"wait", cmd_wait, "wait for an instance to end; its status"},
+    {"rm", cmd_rm, "forget ended instances"},
 };
 
 static void usage(FILE *f)

@@ -166,6 +166,16 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 	strv_push(a, "-device");
 	strv_push(a, "virtio-rng-device,rng=rng0");
 
+	/*
+	 * A watchdog that the guest's init pets: a guest that stops
+	 * answering is powered off, and QMP's WATCHDOG event tells the
+	 * launcher why.
+	 */
+	strv_push(a, "-device");
+	strv_push(a, "ib700");
+	strv_push(a, "-action");
+	strv_push(a, "watchdog=poweroff");
+
 	if (vm->qmp_path[0]) {
 		char *q = qemu_escape(vm->qmp_path);
 

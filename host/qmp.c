@@ -1,8 +1,13 @@
-/* beamrun: a minimal QMP client, to press the guest's power button. */
+/*
+ * beamrun: a small QMP client. The launcher keeps one connection open
+ * for the life of the VM: it presses the guest's power button through
+ * it and learns from qemu's events how the guest ended (a watchdog
+ * that fired, a guest panic reported by the pvpanic device).
+ */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,61 +16,17 @@
 
 #include "beamrun.h"
 
-/* Read one reply line (QMP ends each message with CRLF). */
-static int qmp_line(int fd, char *buf, size_t len)
+void br_qmp_init(struct br_qmp *q)
 {
-	size_t n = 0;
-
-	while (n + 1 < len) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-
-		if (poll(&p, 1, 2000) <= 0)
-			return -1;
-		r = read(fd, buf + n, 1);
-		if (r <= 0)
-			return -1;
-		if (buf[n++] == '\n')
-			break;
-	}
-	buf[n] = '\0';
-	return 0;
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
 }
 
-/* Send a command and wait for its "return" (skipping async events). */
-static int qmp_cmd(int fd, const char *cmd)
+int br_qmp_connect(struct br_qmp *q, const char *sock)
 {
-	char buf[4096];
-	int tries;
-
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		return -1;
-	for (tries = 0; tries < 16; tries++) {
-		json_object *o, *v;
-		int ok;
-
-		if (qmp_line(fd, buf, sizeof(buf)))
-			return -1;
-		o = json_tokener_parse(buf);
-		if (!o)
-			return -1;
-		ok = json_object_object_get_ex(o, "return", &v);
-		if (!ok && json_object_object_get_ex(o, "error", &v)) {
-			json_object_put(o);
-			return -1;
-		}
-		json_object_put(o);
-		if (ok)
-			return 0;
-	}
-	return -1;
-}
-
-int br_qmp_powerdown(const char *sock)
-{
+	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char greeting[4096];
-	int fd, rc = -1;
+	int fd;
 
 	if (strlen(sock) >= sizeof(sa.sun_path)) {
 		br_seterr("%s: socket path too long", sock);
@@ -74,18 +35,85 @@ int br_qmp_powerdown(const char *sock)
 	strcpy(sa.sun_path, sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		/* qemu may not have made the socket yet: try again later. */
 		br_seterr("QMP %s: %s", sock, strerror(errno));
-		goto out;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-	if (qmp_line(fd, greeting, sizeof(greeting)) ||
-	    qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}\n") ||
-	    qmp_cmd(fd, "{\"execute\":\"system_powerdown\"}\n")) {
-		br_seterr("QMP %s: no answer from qemu", sock);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
+	/* Commands are short; qemu reads them before its greeting ends. */
+	if (write(fd, caps, sizeof(caps) - 1) != (ssize_t)sizeof(caps) - 1) {
+		br_seterr("QMP %s: %s", sock, strerror(errno));
 		close(fd);
-	return rc;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	q->fd = fd;
+	q->len = 0;
+	return 0;
+}
+
+int br_qmp_powerdown(struct br_qmp *q)
+{
+	static const char cmd[] = "{\"execute\":\"system_powerdown\"}\n";
+
+	if (q->fd < 0)
+		return -1;
+	return write(q->fd, cmd, sizeof(cmd) - 1) == (ssize_t)sizeof(cmd) - 1
+		   ? 0
+		   : -1;
+}
+
+/* One message from qemu: note the events that say how the guest ended. */
+void br_qmp_message(struct br_qmp *q, const char *line)
+{
+	json_object *o = json_tokener_parse(line), *ev;
+	const char *name;
+
+	if (!o)
+		return;
+	if (json_object_object_get_ex(o, "event", &ev) &&
+	    (name = json_object_get_string(ev))) {
+		if (!strcmp(name, "WATCHDOG"))
+			q->watchdog = 1;
+		else if (!strcmp(name, "GUEST_PANICKED"))
+			q->panicked = 1;
+	}
+	json_object_put(o);
+}
+
+int br_qmp_read(struct br_qmp *q)
+{
+	for (;;) {
+		ssize_t n;
+		char *nl;
+
+		if (q->len == sizeof(q->buf) - 1)
+			q->len = 0; /* a message too long to matter: drop it */
+		n = read(q->fd, q->buf + q->len, sizeof(q->buf) - 1 - q->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0) {
+			close(q->fd);
+			q->fd = -1;
+			return -1;
+		}
+		q->len += (size_t)n;
+		q->buf[q->len] = '\0';
+		while ((nl = strchr(q->buf, '\n'))) {
+			*nl = '\0';
+			br_qmp_message(q, q->buf);
+			q->len -= (size_t)(nl + 1 - q->buf);
+			memmove(q->buf, nl + 1, q->len + 1);
+		}
+	}
+}
+
+void br_qmp_close(struct br_qmp *q)
+{
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
 }

@@ -232,6 +232,9 @@ static const char run_usage[] =
     "      --erl-args 'ARGS'   replace the image's erl arguments\n"
     "      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
     "      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
+    "  -d, --detach            run in the background as an instance\n"
+    "                          (beamrun ps, logs, stop, kill, wait, rm)\n"
+    "      --name NAME         the instance's name (default: the image's)\n"
     "      --dry-run           print the qemu command instead of running\n"
     "  -v, --verbose           show each boot step in the guest\n";
 
@@ -250,13 +253,16 @@ int cmd_run(int argc, char **argv)
 	    {"stop-timeout", required_argument, NULL, 'T'},
 	    {"accel", required_argument, NULL, 'a'},
 	    {"dry-run", no_argument, NULL, 'D'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"name", required_argument, NULL, 'M'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct br_vm vm;
-	const char *accel = NULL, *net = "user";
+	const char *accel = NULL, *net = "user", *name = NULL;
 	int c, ro_next = 0, rc = BR_EXIT_BADINPUT, erl_args_set = 0;
+	int detach = 0;
 	int i;
 
 	memset(&vm, 0, sizeof(vm));
@@ -264,7 +270,7 @@ int cmd_run(int argc, char **argv)
 	vm.cpus = 1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:m:c:e:b:N:vh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "+p:m:c:e:b:N:dvh", opts, NULL)) !=
 	       -1) {
 		int bad = 0;
 
@@ -329,6 +335,19 @@ int cmd_run(int argc, char **argv)
 		case 'D':
 			vm.dry_run = 1;
 			break;
+		case 'd':
+			detach = 1;
+			break;
+		case 'M':
+			name = optarg;
+			if (!br_instance_name_ok(name)) {
+				br_seterr("--name %s: use letters, digits, _ . "
+					  "and -, at most 63, not starting "
+					  "with . or -",
+					  name);
+				bad = 1;
+			}
+			break;
 		case 'v':
 			br_verbose = 1;
 			vm.guest_verbose = 1;
@@ -354,6 +373,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		br_die_msg("run: no image given (see beamrun run --help)");
+		goto out;
+	}
+	if (name && !detach) {
+		br_die_msg("--name names a detached instance: add -d");
 		goto out;
 	}
 	if (erl_args_set && vm.args.n == 0) {
@@ -383,7 +406,10 @@ int cmd_run(int argc, char **argv)
 		br_die_msg("%s", br_err());
 		goto out;
 	}
-	rc = br_launch(&vm);
+	if (detach && !vm.dry_run)
+		rc = br_instance_start(&vm, name, 0);
+	else
+		rc = br_launch(&vm);
 out:
 	vm_free(&vm);
 	return rc;
@@ -540,9 +566,7 @@ int cmd_rumprun(int argc, char **argv)
 	if (vm.interactive || vm.dry_run) {
 		rc = br_launch(&vm);
 	} else {
-		const char *t = getenv("TMPDIR");
-
-		rc = br_launch_detached(&vm, t && *t ? t : "/tmp");
+		rc = br_instance_start(&vm, NULL, 1);
 	}
 out:
 	vm_free(&vm);

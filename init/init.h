@@ -119,9 +119,17 @@ void init_strv_free(char **v);
  * button) into SIGTERM to beam, then SIGKILL after the deadline.
  * Returns beam's status in shell form (128+N when killed by signal N).
  */
-int init_supervise(pid_t beam, unsigned stop_timeout_s);
+int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog);
 /* Block the signals the supervisor reads; done first thing at boot. */
 int init_signals_block(void);
+
+/*
+ * watchdog.c: open and arm /dev/watchdog if the VM has one (-1 if not);
+ * pet it at most every INIT_WATCHDOG_PET_S seconds.
+ */
+#define INIT_WATCHDOG_PET_S 5
+int init_watchdog_open(void);
+void init_watchdog_pet(int fd);
 
 /* power.c: print the status line, tear down and power the VM off. */
 void init_power_off(const struct init_cfg *cfg, const char *status)

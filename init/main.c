@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 {
 	struct init_beam beam;
 	char err[512], status[16];
+	int watchdog;
 	pid_t pid;
 
 	if (getpid() != 1) {
@@ -98,13 +99,15 @@ int main(int argc, char **argv)
 	if (init_beam_prepare(&cfg, &beam, err, sizeof(err)))
 		init_fatal("erlang", err);
 
+	watchdog = init_watchdog_open();
+
 	pid = init_beam_spawn(&beam);
 	if (pid < 0)
 		init_fatal("fork", strerror(errno));
 	init_info("exec %s", beam.emu);
 
 	snprintf(status, sizeof(status), "%d",
-		 init_supervise(pid, cfg.stop_timeout_s));
+		 init_supervise(pid, cfg.stop_timeout_s, watchdog));
 	init_info("the Erlang VM exited with status %s", status);
 
 	init_power_off(&cfg, status);

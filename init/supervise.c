@@ -113,7 +113,7 @@ static void sup_request_stop(pid_t beam, int tfd, unsigned timeout_s,
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
-int init_supervise(pid_t beam, unsigned stop_timeout_s)
+int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog)
 {
 	struct pollfd p[2 + SUP_MAX_INPUT];
 	int sfd, tfd, ninput, i, status = 0, stopping = 0;
@@ -135,7 +135,10 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s)
 	ninput = sup_open_inputs(p + 2, SUP_MAX_INPUT);
 
 	for (;;) {
-		if (poll(p, 2 + ninput, -1) < 0 && errno != EINTR)
+		init_watchdog_pet(watchdog);
+		if (poll(p, 2 + ninput,
+			 watchdog < 0 ? -1 : INIT_WATCHDOG_PET_S * 1000) < 0 &&
+		    errno != EINTR)
 			break;
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;

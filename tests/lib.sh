@@ -7,6 +7,8 @@ WORK=${WORK:-$ROOT/build/tests/work}
 # Guests here hang under KVM (nested virtualisation): force TCG.
 export BEAMRUN_ACCEL=tcg
 export BEAMRUN_CACHE_DIR="$WORK/cache"
+# Detached instances of the tests live apart from the user's own.
+export BEAMRUN_STATE_DIR="$WORK/state"
 mkdir -p "$WORK"
 
 T_N=0

@@ -141,16 +141,70 @@ kill -TERM "$pid"
 wait_exit "$pid" 30
 
 # --- rumprun without -i: detached, prints qemu:PID ---------------------------
-out=$("$BEAMRUN" qemu "$W/hello.img" 2>/dev/null)
+out=$("$BEAMRUN" qemu "$W/hello.img" 2>"$W/rumpd.err")
 qpid=${out#qemu:}
 check "rumprun: without -i beamrun prints qemu:PID" \
 	test -n "$qpid" -a "$out" = "qemu:$qpid"
-log="${TMPDIR:-/tmp}/beamrun-qemu-$qpid.log"
-wait_for "$log" "^Hello, world!" 60
+name=$(sed -n 's/^beamrun: instance \([^:]*\):.*/\1/p' "$W/rumpd.err")
+check "rumprun: ... and names the instance on stderr" test -n "$name"
+"$BEAMRUN" wait "$name" >/dev/null 2>&1
 check "rumprun: the detached guest's console is in its log" \
-	grep -q "^Hello, world!" "$log"
-kill "$qpid" 2>/dev/null
-rm -f "$log"
+	bash -c "'$BEAMRUN' logs '$name' | grep -q '^Hello, world!'"
+check "rumprun: its status is kept (0)" \
+	bash -c "'$BEAMRUN' ps -a | grep -q '^$name .*exited (0)'"
+"$BEAMRUN" rm "$name"
+
+# --- detached instances: run -d, ps, logs, stop, kill -------------------------
+port=$(free_port)
+out=$("$BEAMRUN" run -d --name web -p "$port:8080" "$W/echo.img" 2>/dev/null)
+check "detached: run -d prints the instance name" test "$out" = web
+check "detached: ps lists it with its forward" \
+	bash -c "'$BEAMRUN' ps | grep -q '^web .*echo.img .*127.0.0.1:$port->8080/tcp .*running'"
+"$BEAMRUN" logs -f web >"$W/follow.log" 2>&1 &
+follow=$!
+PIDS+=("$follow")
+if wait_for "$W/follow.log" "^Echo server started" 90; then
+	ok "detached: logs -f shows the console as it comes"
+else
+	not_ok "detached: logs -f shows the console as it comes" \
+		"$("$BEAMRUN" logs web | tail -3)"
+fi
+check "detached: the server answers through the forward" \
+	test "$(echo_roundtrip "$port" detached)" = detached
+check "detached: stop returns once it has stopped" "$BEAMRUN" stop web
+wait_exit "$follow" 10
+check "detached: logs -f ends when the instance does" test "$RC" = 0
+check "detached: ... gracefully (exited 0)" \
+	bash -c "'$BEAMRUN' ps -a | grep -q '^web .*exited (0)'"
+check "detached: the Erlang VM got SIGTERM" \
+	bash -c "'$BEAMRUN' logs web | grep -q 'SIGTERM received - shutting down'"
+check "detached: a stopped instance's name can be reused" \
+	bash -c "test \"\$('$BEAMRUN' run -d --name web '$W/echo.img' 2>/dev/null)\" = web"
+check "detached: kill ends it at once" "$BEAMRUN" kill web
+"$BEAMRUN" wait web >/dev/null 2>&1
+check "detached: a killed instance's status is 137" test "$?" = 137
+"$BEAMRUN" rm web
+check "detached: nothing left in ps -a" \
+	bash -c "! '$BEAMRUN' ps -a | grep -q '^web '"
+
+# --- the guest kernel panics: its own exit status ------------------------------
+boot_bg "$W/panic.log" run --erl-args \
+	"-noshell -eval 'file:write_file(\"/proc/sysrq-trigger\", <<\"c\">>)'" \
+	"$W/hello.img"
+wait_exit "$BG" 90
+check "panic: beamrun exits 122" test "$RC" = 122
+check "panic: and says the kernel panicked" \
+	grep -q "^beamrun: the guest kernel panicked" "$W/panic.log"
+
+# --- a guest that stops answering: the watchdog powers it off ---------------------
+# Suspend-to-idle freezes init, so nothing pets the watchdog (30 s).
+boot_bg "$W/wdt.log" run --erl-args \
+	"-noshell -eval 'file:write_file(\"/sys/power/state\", <<\"freeze\">>)'" \
+	"$W/hello.img"
+wait_exit "$BG" 120
+check "watchdog: a frozen guest ends with status 121" test "$RC" = 121
+check "watchdog: beamrun says the guest stopped answering" \
+	grep -q "^beamrun: the guest stopped answering" "$W/wdt.log"
 
 # --- a bad configuration inside the guest ----------------------------------------
 "$BEAMRUN" volume create "$W/data.img" 8M

@@ -152,4 +152,84 @@ expect_fail "run: --ro with no -b after it" 125 "no -b follows" \
 check "no file left behind by the failures above" \
 	test -z "$(ls -A "$W/out")"
 
+# --- detached instances -----------------------------------------------------
+expect_fail "run: --name without -d" 125 "add -d" \
+	"$BEAMRUN" run --name web "$G"
+expect_fail "run: an instance name with a slash" 125 "--name a/b: use letters" \
+	"$BEAMRUN" run -d --name a/b "$G"
+expect_fail "run: an instance name starting with a dot" 125 "--name .x" \
+	"$BEAMRUN" run -d --name .x "$G"
+expect_fail "stop: no such instance" 1 "no running instance named nosuch" \
+	"$BEAMRUN" stop nosuch
+expect_fail "kill: no such instance" 1 "no running instance named nosuch" \
+	"$BEAMRUN" kill nosuch
+expect_fail "stop: no name" 2 "no instance named" "$BEAMRUN" stop
+expect_fail "stop: a name that is a path" 1 "not an instance name" \
+	"$BEAMRUN" stop ../etc
+expect_fail "logs: no such instance" 1 "no instance named nosuch" \
+	"$BEAMRUN" logs nosuch
+expect_fail "logs: two names" 2 "one instance name" \
+	"$BEAMRUN" logs a b
+expect_fail "logs: an unknown option" 2 "unknown option" \
+	"$BEAMRUN" logs -x a
+expect_fail "wait: no such instance" 1 "no instance named nosuch" \
+	"$BEAMRUN" wait nosuch
+expect_fail "rm: no such instance" 1 "no instance named nosuch" \
+	"$BEAMRUN" rm nosuch
+expect_fail "ps: an unknown argument" 2 "unexpected argument" \
+	"$BEAMRUN" ps -z
+mkdir -p "$W/shared-state"
+chmod 777 "$W/shared-state"
+expect_fail "ps: a state directory others can write" 1 "not a private" \
+	env BEAMRUN_STATE_DIR="$W/shared-state" "$BEAMRUN" ps
+# What a host crash leaves: a directory whose lock nobody holds and
+# that has no exit status. ps says so and cleans it up.
+mkdir -p "$BEAMRUN_STATE_DIR/crashed"
+: >"$BEAMRUN_STATE_DIR/crashed/lock"
+printf '{"name":"crashed","pid":1,"qemu_pid":1}' \
+	>"$BEAMRUN_STATE_DIR/crashed/info.json"
+"$BEAMRUN" ps >"$W/ps.out" 2>"$W/ps.err"
+check "ps: state left by a crash is reported" \
+	grep -q "^beamrun: crashed: its supervisor is gone" "$W/ps.err"
+check "ps: state left by a crash is cleaned up" \
+	test ! -e "$BEAMRUN_STATE_DIR/crashed"
+check "ps: it is not listed" bash -c "! grep -q crashed '$W/ps.out'"
+# An instance that ended keeps its log and status until rm.
+mkdir -p "$BEAMRUN_STATE_DIR/ended"
+: >"$BEAMRUN_STATE_DIR/ended/lock"
+echo 3 >"$BEAMRUN_STATE_DIR/ended/exit"
+echo "last words" >"$BEAMRUN_STATE_DIR/ended/console.log"
+check "ps -a: an ended instance shows its status" \
+	bash -c "'$BEAMRUN' ps -a | grep -q '^ended .*exited (3)'"
+check "ps: an ended instance is not running" \
+	bash -c "! '$BEAMRUN' ps | grep -q '^ended'"
+check "logs: an ended instance's console" \
+	bash -c "'$BEAMRUN' logs ended | grep -qx 'last words'"
+"$BEAMRUN" wait ended >"$W/wait.out" 2>&1
+check "wait: an ended instance's status is its exit code" \
+	test "$?" = 3 -a "$(cat "$W/wait.out")" = 3
+check "rm: an ended instance is forgotten" \
+	bash -c "'$BEAMRUN' rm ended && test ! -e '$BEAMRUN_STATE_DIR/ended'"
+# A running instance: its supervisor holds the lock (flock stands in).
+mkdir -p "$BEAMRUN_STATE_DIR/busy"
+: >"$BEAMRUN_STATE_DIR/busy/lock"
+flock "$BEAMRUN_STATE_DIR/busy/lock" sleep 30 &
+holder=$!
+sleep 0.3
+expect_fail "rm: a running instance" 1 "busy is running" \
+	"$BEAMRUN" rm busy
+"$BEAMRUN" run -d --name busy "$G" >"$W/busy.out" 2>"$W/busy.err"
+check "run -d: a name that is running is refused" test "$?" = 125
+check "run -d: ... saying so" grep -q "^beamrun: an instance named busy is already running" "$W/busy.err"
+check "run -d: ... and printing no name" test ! -s "$W/busy.out"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+rm -rf "$BEAMRUN_STATE_DIR/busy"
+PATH=/nonexistent "$BEAMRUN" run -d --name noqemu --accel tcg "$G" \
+	>/dev/null 2>"$W/noqemu.err"
+rc=$?
+check "run -d: a missing qemu exits 126" test "$rc" = 126
+check "run -d: a missing qemu is named" \
+	grep -q "^beamrun: qemu-system-x86_64: not found" "$W/noqemu.err"
+
 finish

@@ -22,9 +22,10 @@
 	"-drive if=none,id=root,file=/images/echo.img,format=raw,"             \
 	"offset=12288,size=65536,readonly=on "                                 \
 	"-device virtio-blk-device,drive=root,serial=root "
-#define QEMU_RNG                                                               \
+#define QEMU_RNG_WDT                                                               \
 	"-object rng-random,id=rng0,filename=/dev/urandom "                    \
-	"-device virtio-rng-device,rng=rng0"
+	"-device virtio-rng-device,rng=rng0 "                                  \
+	"-device ib700 -action watchdog=poweroff"
 #define KCMD                                                                   \
 	"console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro panic=-1 "      \
 	"reboot=t"
@@ -304,7 +305,7 @@ static void test_qemu_default_run(void **state)
 		    "-netdev user,id=net0,"
 		    "hostfwd=tcp:127.0.0.1:8080-:8080 "
 		    "-device virtio-net-device,netdev=net0,"
-		    "mac=52:54:00:00:00:01 " QEMU_RNG);
+		    "mac=52:54:00:00:00:01 " QEMU_RNG_WDT);
 }
 
 static void test_qemu_forwards_first_user_nic(void **state)
@@ -364,7 +365,7 @@ static void test_qemu_tap_static(void **state)
 		    "\"root\":\"/otp\"," BAKED_ARGS "}' " QEMU_SERIAL QEMU_ROOT
 		    "-netdev tap,id=net0,script=no,ifname=tap0 "
 		    "-device virtio-net-device,netdev=net0,"
-		    "mac=52:54:00:12:34:56 " QEMU_RNG);
+		    "mac=52:54:00:12:34:56 " QEMU_RNG_WDT);
 }
 
 static void test_qemu_volumes(void **state)
@@ -385,7 +386,7 @@ static void test_qemu_volumes(void **state)
 	    "-device virtio-blk-device,drive=vol0,serial=vol0 "
 	    "-drive if=none,id=vol1,file=/data/b,,c.img,format=raw,"
 	    "readonly=on "
-	    "-device virtio-blk-device,drive=vol1,serial=vol1 " QEMU_RNG);
+	    "-device virtio-blk-device,drive=vol1,serial=vol1 " QEMU_RNG_WDT);
 }
 
 static void test_qemu_image_path_comma(void **state)
@@ -411,7 +412,7 @@ static void test_qemu_accel(void **state)
 	const char *tail = "-kernel /cache/kernel-1234abcd-8000 "
 			   "-append '" KCMD " -- beamrun={\"v\":1,"
 			   "\"root\":\"/otp\"," BAKED_ARGS
-			   "}' " QEMU_SERIAL QEMU_ROOT QEMU_RNG;
+			   "}' " QEMU_SERIAL QEMU_ROOT QEMU_RNG_WDT;
 	char want[4096];
 
 	vm->accel = BR_ACCEL_KVM;
@@ -440,7 +441,7 @@ static void test_qemu_gdb_paused_extra(void **state)
 			   "-kernel /cache/kernel-1234abcd-8000 "
 			   "-append '" KCMD " -- beamrun={\"v\":1,"
 			   "\"root\":\"/otp\"," BAKED_ARGS
-			   "}' " QEMU_SERIAL QEMU_ROOT QEMU_RNG;
+			   "}' " QEMU_SERIAL QEMU_ROOT QEMU_RNG_WDT;
 	char want[4096];
 
 	vm->gdb_port = 1234;
@@ -526,6 +527,30 @@ static void test_qemu_cmdline_limit(void **state)
 	strv_free(&a);
 }
 
+/* qemu's events decide the exit status when the guest reports none. */
+static void test_qmp_events(void **state)
+{
+	struct br_qmp q;
+
+	(void)state;
+	br_qmp_init(&q);
+	br_qmp_message(&q, "{\"QMP\": {\"version\": {}}}");
+	br_qmp_message(&q, "{\"return\": {}}");
+	br_qmp_message(&q, "{\"timestamp\": {\"seconds\": 1, "
+			   "\"microseconds\": 2}, \"event\": \"POWERDOWN\"}");
+	br_qmp_message(&q, "not json");
+	assert_false(q.watchdog);
+	assert_false(q.panicked);
+	br_qmp_message(&q, "{\"timestamp\": {\"seconds\": 1, "
+			   "\"microseconds\": 2}, \"event\": \"WATCHDOG\", "
+			   "\"data\": {\"action\": \"poweroff\"}}");
+	assert_true(q.watchdog);
+	assert_false(q.panicked);
+	br_qmp_message(&q, "{\"event\": \"GUEST_PANICKED\", \"data\": "
+			   "{\"action\": \"pause\"}}");
+	assert_true(q.panicked);
+}
+
 #define VM_TEST(f) cmocka_unit_test_setup_teardown(f, vm_setup, vm_teardown)
 
 int main(void)
@@ -546,6 +571,7 @@ int main(void)
 	    VM_TEST(test_qemu_accel),
 	    VM_TEST(test_qemu_gdb_paused_extra),
 	    VM_TEST(test_qemu_cmdline_limit),
+	    cmocka_unit_test(test_qmp_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
