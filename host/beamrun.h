@@ -122,6 +122,11 @@ int br_parse_nic(const char *spec, struct br_nic *n);
  * with that tag, which must exist.
  */
 int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic);
+/*
+ * "--lan SWITCH,ADDR/BITS": a NIC on the vde_switch whose directory is
+ * SWITCH (a segment several VMs share without root), static address.
+ */
+int br_parse_lan(const char *spec, struct br_nic *n);
 /* Whether the NIC uses qemu's user-mode network (slirp). */
 int br_nic_is_user(const struct br_nic *n);
 /* Parse ADDR/BITS[,GW] into a NIC (shared by -W and run's --ip). */
@@ -214,6 +219,10 @@ struct br_vm {
 	const char *root;	/* OTP root override (-root in args wins) */
 	unsigned gdb_port;
 	unsigned stop_timeout;
+	char node[256];	       /* --node NAME@HOST, "" for none */
+	unsigned dist_port;    /* its distribution port (epmd-less) */
+	char *cookie;	       /* --cookie, handed over by fw_cfg */
+	char cookie_path[4096]; /* the file qemu reads it from */
 	int paused, interactive, dry_run, guest_verbose;
 	char kernel_path[4096]; /* filled by the launcher before building */
 	char qmp_path[4096];	/* QMP socket; "" for none */
@@ -277,6 +286,10 @@ int br_launch(struct br_vm *vm);
  */
 int br_instance_start(struct br_vm *vm, const char *name, int rumprun);
 int br_instance_name_ok(const char *name);
+/* The private directory that holds instances (created if missing). */
+int br_state_root(char *out, size_t len);
+int br_instance_running(const char *name);
+int cmd_cluster(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_kill(int argc, char **argv);

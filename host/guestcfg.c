@@ -92,7 +92,6 @@ char *br_guestcfg_json(const struct br_vm *vm)
 {
 	json_object *c = json_object_new_object(), *a;
 	struct strv args = {0};
-	const struct strv *use;
 	size_t i;
 	int user_dns = 0;
 	char *out;
@@ -156,16 +155,30 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		    c, "stop_timeout",
 		    json_object_new_int((int)vm->stop_timeout));
 
+	/*
+	 * Distribution without epmd: the node listens on one fixed port
+	 * and assumes every other node does too (OTP 23's -erl_epmd_port).
+	 */
+	if (vm->node[0]) {
+		strv_push(&args, strchr(vm->node, '.') || strchr(vm->node, ':')
+				     ? "-name"
+				     : "-sname");
+		strv_push(&args, vm->node);
+		strv_push(&args, "-start_epmd");
+		strv_push(&args, "false");
+		strv_push(&args, "-erl_epmd_port");
+		strv_pushf(&args, "%u", vm->dist_port);
+	}
 	if (vm->args.n) {
-		use = &vm->args;
+		for (i = 0; i < vm->args.n; i++)
+			strv_push(&args, vm->args.v[i]);
 	} else {
 		for (i = 0; i < vm->img.args.n; i++)
 			strv_push(&args, vm->img.args.v[i]);
 		for (i = 0; i < vm->app_args.n; i++)
 			strv_push(&args, vm->app_args.v[i]);
-		use = &args;
 	}
-	json_object_object_add(c, "args", br_json_strv(use));
+	json_object_object_add(c, "args", br_json_strv(&args));
 	strv_free(&args);
 
 	out = guestcfg_nospace(json_object_to_json_string_ext(

@@ -38,7 +38,7 @@
 
 /* The state directory: BEAMRUN_STATE_DIR, $XDG_RUNTIME_DIR/beamrun or
  * /tmp/beamrun-UID; private to this user. */
-static int state_root(char *out, size_t len)
+int br_state_root(char *out, size_t len)
 {
 	const char *s = getenv("BEAMRUN_STATE_DIR");
 	const char *x = getenv("XDG_RUNTIME_DIR");
@@ -104,7 +104,7 @@ static int inst_find(const char *name, struct inst *in)
 			  name, NAME_MAX_LEN);
 		return -1;
 	}
-	if (state_root(root, sizeof(root)))
+	if (br_state_root(root, sizeof(root)))
 		return -1;
 	snprintf(in->name, sizeof(in->name), "%s", name);
 	if ((size_t)snprintf(in->dir, sizeof(in->dir), "%s/%s", root, name) >=
@@ -180,7 +180,7 @@ static int root_lock(void)
 	char root[PATH_MAX], p[PATH_MAX + 8];
 	int fd;
 
-	if (state_root(root, sizeof(root)))
+	if (br_state_root(root, sizeof(root)))
 		return -1;
 	snprintf(p, sizeof(p), "%s/.lock", root);
 	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -487,7 +487,7 @@ int cmd_ps(int argc, char **argv)
 		return 2;
 	}
 	rl = root_lock();
-	if (rl < 0 || state_root(root, sizeof(root))) {
+	if (rl < 0 || br_state_root(root, sizeof(root))) {
 		br_die_msg("%s", br_err());
 		return 1;
 	}
@@ -580,6 +580,13 @@ static int running_inst(const char *cmd, const char *name, struct inst *in,
 		return -1;
 	}
 	return 0;
+}
+
+int br_instance_running(const char *name)
+{
+	struct inst in;
+
+	return inst_find(name, &in) == 0 && inst_running(&in);
 }
 
 static const char stop_usage[] =

@@ -176,10 +176,46 @@ static unsigned long host_tsc_khz(void)
 	return (unsigned long)((double)(t1 - t0) / ns * 1e6);
 }
 
+/*
+ * The cookie goes to qemu in a file of the run's private directory (the
+ * QMP socket's), never on a command line; fw_cfg hands it to the guest.
+ */
+static int launch_cookie(struct br_vm *vm)
+{
+	char *slash;
+	size_t n = strlen(vm->cookie);
+	int fd;
+
+	if (vm->dry_run) {
+		snprintf(vm->cookie_path, sizeof(vm->cookie_path),
+			 "COOKIE-FILE");
+		return 0;
+	}
+	snprintf(vm->cookie_path, sizeof(vm->cookie_path), "%s",
+		 vm->qmp_path);
+	slash = strrchr(vm->cookie_path, '/');
+	if (!slash) {
+		br_seterr("no private directory for the cookie");
+		return -1;
+	}
+	snprintf(slash + 1,
+		 sizeof(vm->cookie_path) - (size_t)(slash + 1 - vm->cookie_path),
+		 "cookie");
+	fd = open(vm->cookie_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  0600);
+	if (fd < 0 || write(fd, vm->cookie, n) != (ssize_t)n || close(fd)) {
+		br_seterr("%s: %s", vm->cookie_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int launch_prepare(struct br_vm *vm, struct strv *argv)
 {
 	const char *k = br_image_kernel(&vm->img);
 
+	if (vm->cookie && launch_cookie(vm))
+		return -1;
 	if (vm->accel == BR_ACCEL_TCG && !vm->tsc_khz)
 		vm->tsc_khz = host_tsc_khz();
 
@@ -472,6 +508,8 @@ int br_launch(struct br_vm *vm)
 	close(pipefd[0]);
 	while (waitpid(pid, &o.st, 0) < 0 && errno == EINTR)
 		;
+	if (vm->cookie_path[0])
+		unlink(vm->cookie_path);
 	/* qemu is gone: what it said last (a WATCHDOG event) is all there. */
 	if (qmp.fd >= 0) {
 		fcntl(qmp.fd, F_SETFL, fcntl(qmp.fd, F_GETFL) & ~O_NONBLOCK);

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"kill", cmd_kill, "end an instance at once"},
     {"wait", cmd_wait, "wait for an instance to end; its status"},
     {"rm", cmd_rm, "forget ended instances"},
+    {"cluster", cmd_cluster, "start or stop N nodes of one image on a segment"},
 };
 
 static void usage(FILE *f)

@@ -176,6 +176,13 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 	strv_push(a, "-action");
 	strv_push(a, "watchdog=poweroff");
 
+	if (vm->cookie_path[0]) {
+		char *q = qemu_escape(vm->cookie_path);
+
+		strv_push(a, "-fw_cfg");
+		strv_pushf(a, "name=opt/beamrun/cookie,file=%s", q);
+		free(q);
+	}
 	if (vm->qmp_path[0]) {
 		char *q = qemu_escape(vm->qmp_path);
 

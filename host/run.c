@@ -1,5 +1,6 @@
 /* beamrun: "run" (container-style) and "qemu"/"kvm" (rumprun-style). */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +16,8 @@
 #include "beamrun.h"
 
 #define RUN_DEFAULT_MEM	 128
+/* The node's distribution port without epmd (one above epmd's 4369). */
+#define RUN_DEFAULT_DIST_PORT 4370
 #define RUMP_DEFAULT_MEM 64
 
 static void vm_free(struct br_vm *vm)
@@ -30,6 +33,10 @@ static void vm_free(struct br_vm *vm)
 	strv_free(&vm->args);
 	strv_free(&vm->app_args);
 	strv_free(&vm->qemu_extra);
+	if (vm->cookie) {
+		memset(vm->cookie, 0, strlen(vm->cookie));
+		free(vm->cookie);
+	}
 }
 
 static int kvm_usable(void)
@@ -111,6 +118,86 @@ static int set_hostname(struct br_vm *vm, const char *name)
 	}
 	strcpy(vm->hostname, name);
 	return 0;
+}
+
+/* --node NAME[@HOST]: a node name Erlang accepts. */
+static int set_node(struct br_vm *vm, const char *spec)
+{
+	const char *at = strchr(spec, '@'), *p;
+	size_t nlen = at ? (size_t)(at - spec) : strlen(spec);
+
+	if (nlen == 0 || strlen(spec) >= sizeof(vm->node)) {
+		br_seterr("--node %s: expected NAME or NAME@HOST", spec);
+		return -1;
+	}
+	for (p = spec; p < spec + nlen; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-') {
+			br_seterr("--node %s: the name part takes letters, "
+				  "digits, _ and -",
+				  spec);
+			return -1;
+		}
+	if (at) {
+		if (!at[1]) {
+			br_seterr("--node %s: empty host after @", spec);
+			return -1;
+		}
+		for (p = at + 1; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' &&
+			    *p != '-' && *p != '_' && *p != ':') {
+				br_seterr("--node %s: the host part takes a "
+					  "host name or an address",
+					  spec);
+				return -1;
+			}
+	}
+	snprintf(vm->node, sizeof(vm->node), "%s", spec);
+	return 0;
+}
+
+/* A cookie as Erlang's auth takes it: printable, no spaces. */
+static int set_cookie(struct br_vm *vm, const char *c)
+{
+	const char *p;
+
+	if (!*c || strlen(c) > 255) {
+		br_seterr("--cookie: 1 to 255 characters");
+		return -1;
+	}
+	for (p = c; *p; p++)
+		if (*p <= ' ' || *p > '~') {
+			br_seterr("--cookie: printable characters without "
+				  "spaces only");
+			return -1;
+		}
+	free(vm->cookie);
+	vm->cookie = xstrdup(c);
+	return 0;
+}
+
+static int read_cookie_file(struct br_vm *vm, const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	int rc;
+
+	if (!f) {
+		br_seterr("--cookie-file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	rc = set_cookie(vm, line);
+	memset(line, 0, sizeof(line));
+	if (rc) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", br_err());
+		br_seterr("--cookie-file %s: %s", path, why + strlen("--cookie: "));
+	}
+	return rc;
 }
 
 static int open_image(struct br_vm *vm, const char *path)
@@ -229,9 +316,18 @@ static const char run_usage[] =
     "      --ro                the next -b is read-only\n"
     "  -N, --hostname NAME     guest host name\n"
     "      --net user|none     network (user: qemu user mode, default)\n"
+    "      --lan SWITCH,ADDR/BITS  one more NIC, on a vde_switch segment\n"
+    "                          shared with other VMs, at ADDR\n"
     "      --erl-args 'ARGS'   replace the image's erl arguments\n"
     "      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
     "      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
+    "      --node NAME[@HOST]  make the Erlang VM a distributed node\n"
+    "                          (-name if HOST has a dot, else -sname),\n"
+    "                          without epmd, listening on --dist-port\n"
+    "      --dist-port PORT    its distribution port (4370)\n"
+    "      --cookie COOKIE     its cookie (hidden from ps, given to the\n"
+    "                          guest through fw_cfg, never in the image)\n"
+    "      --cookie-file FILE  the cookie from a file's first line\n"
     "  -d, --detach            run in the background as an instance\n"
     "                          (beamrun ps, logs, stop, kill, wait, rm)\n"
     "      --name NAME         the instance's name (default: the image's)\n"
@@ -255,6 +351,11 @@ int cmd_run(int argc, char **argv)
 	    {"dry-run", no_argument, NULL, 'D'},
 	    {"detach", no_argument, NULL, 'd'},
 	    {"name", required_argument, NULL, 'M'},
+	    {"node", required_argument, NULL, 'O'},
+	    {"lan", required_argument, NULL, 'L'},
+	    {"dist-port", required_argument, NULL, 'P'},
+	    {"cookie", required_argument, NULL, 'C'},
+	    {"cookie-file", required_argument, NULL, 'F'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -263,6 +364,8 @@ int cmd_run(int argc, char **argv)
 	const char *accel = NULL, *net = "user", *name = NULL;
 	int c, ro_next = 0, rc = BR_EXIT_BADINPUT, erl_args_set = 0;
 	int detach = 0;
+	struct br_nic lan[BR_MAX_NIC - 1];
+	size_t nlan = 0, l;
 	int i;
 
 	memset(&vm, 0, sizeof(vm));
@@ -348,6 +451,29 @@ int cmd_run(int argc, char **argv)
 				bad = 1;
 			}
 			break;
+		case 'O':
+			bad = set_node(&vm, optarg) != 0;
+			break;
+		case 'L':
+			if (nlan == BR_MAX_NIC - 1) {
+				br_seterr("--lan: at most %d", BR_MAX_NIC - 1);
+				bad = 1;
+			} else {
+				bad = br_parse_lan(optarg, &lan[nlan++]) != 0;
+			}
+			break;
+		case 'P':
+			bad = parse_uint("--dist-port", optarg, 1, 65535,
+					 &vm.dist_port);
+			break;
+		case 'C':
+			bad = set_cookie(&vm, optarg) != 0;
+			/* Out of sight of ps from now on. */
+			memset(optarg, 'x', strlen(optarg));
+			break;
+		case 'F':
+			bad = read_cookie_file(&vm, optarg) != 0;
+			break;
 		case 'v':
 			br_verbose = 1;
 			vm.guest_verbose = 1;
@@ -375,6 +501,16 @@ int cmd_run(int argc, char **argv)
 		br_die_msg("run: no image given (see beamrun run --help)");
 		goto out;
 	}
+	if (vm.cookie && !vm.node[0]) {
+		br_die_msg("--cookie is for a distributed node: add --node");
+		goto out;
+	}
+	if (vm.dist_port && !vm.node[0]) {
+		br_die_msg("--dist-port is for a distributed node: add --node");
+		goto out;
+	}
+	if (vm.node[0] && !vm.dist_port)
+		vm.dist_port = RUN_DEFAULT_DIST_PORT;
 	if (name && !detach) {
 		br_die_msg("--name names a detached instance: add -d");
 		goto out;
@@ -402,6 +538,10 @@ int cmd_run(int argc, char **argv)
 		vm.nic[0].mac[5] = 0x01;
 		vm.nnic = 1;
 	}
+	/* Segments come after the user NIC: eth1, eth2, ... */
+	for (l = 0; l < nlan; l++)
+		vm.nic[vm.nnic++] = lan[l];
+	nlan = 0;
 	if (vm_check(&vm) || choose_accel(&vm, accel)) {
 		br_die_msg("%s", br_err());
 		goto out;
@@ -411,6 +551,8 @@ int cmd_run(int argc, char **argv)
 	else
 		rc = br_launch(&vm);
 out:
+	for (l = 0; l < nlan; l++)
+		free(lan[l].backend);
 	vm_free(&vm);
 	return rc;
 }

@@ -138,6 +138,46 @@ int br_parse_nic(const char *spec, struct br_nic *n)
 	return 0;
 }
 
+int br_parse_lan(const char *spec, struct br_nic *n)
+{
+	const char *c = strchr(spec, ',');
+	struct stat st;
+	char sock[4096];
+
+	memset(n, 0, sizeof(*n));
+	if (!c || c == spec || !c[1]) {
+		br_seterr("--lan %s: expected SWITCH,ADDR/BITS (a vde_switch "
+			  "directory and this guest's address on it)",
+			  spec);
+		return -1;
+	}
+	if ((size_t)(c - spec) >= sizeof(sock)) {
+		br_seterr("--lan %s: switch path too long", spec);
+		return -1;
+	}
+	memcpy(sock, spec, (size_t)(c - spec));
+	sock[c - spec] = '\0';
+	/* The address comes after the first comma, so none in the path. */
+	if (stat(sock, &st) || !S_ISDIR(st.st_mode)) {
+		br_seterr("--lan %s: %s is not a vde_switch directory "
+			  "(vde_switch -s DIR)",
+			  spec, sock);
+		return -1;
+	}
+	if (br_parse_addr(c + 1, strchr(c + 1, ':') ? AF_INET6 : AF_INET, n)) {
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", br_err());
+		br_seterr("--lan %s", why);
+		return -1;
+	}
+	n->backend = xmalloc(strlen("vde,sock=") + strlen(sock) + 1);
+	strcpy(n->backend, "vde,sock=");
+	strcat(n->backend, sock);
+	random_mac(n->mac);
+	return 0;
+}
+
 int br_nic_is_user(const struct br_nic *n)
 {
 	return !strncmp(n->backend, "user", 4) &&

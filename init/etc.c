@@ -1,10 +1,12 @@
 /* beamrun-init: /etc files for name resolution, on a tmpfs over /etc. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "init.h"
 
@@ -85,4 +87,41 @@ int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen)
 const char *init_etc_inetrc(void)
 {
 	return ETC_INETRC;
+}
+
+/*
+ * The distribution cookie comes through qemu's fw_cfg (the launcher
+ * passes a file, so the cookie is neither on the kernel command line
+ * nor in any process list) and goes where Erlang's auth looks for it:
+ * $HOME/.erlang.cookie, HOME being /tmp, readable by its owner only.
+ */
+int init_etc_cookie(char *err, size_t errlen)
+{
+	char cookie[256];
+	FILE *in = fopen(INIT_COOKIE_FWCFG, "re"), *out;
+	size_t n;
+	int fd;
+
+	if (!in)
+		return 0; /* no --cookie: beam makes one up if it needs one */
+	n = fread(cookie, 1, sizeof(cookie), in);
+	fclose(in);
+	if (n == 0 || n == sizeof(cookie)) {
+		snprintf(err, errlen, "cookie: %s", n ? "too long" : "empty");
+		return -1;
+	}
+	fd = open(INIT_COOKIE_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  0400);
+	out = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!out || fwrite(cookie, 1, n, out) != n || fclose(out)) {
+		snprintf(err, errlen, "write %s: %s", INIT_COOKIE_FILE,
+			 strerror(errno));
+		if (out)
+			fclose(out);
+		else if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	init_info("distribution cookie in %s", INIT_COOKIE_FILE);
+	return 0;
 }

@@ -92,6 +92,10 @@ void init_fs_teardown(const struct init_cfg *cfg);
  */
 int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen);
 const char *init_etc_inetrc(void);
+/* The cookie from fw_cfg, if the launcher passed one, into HOME. */
+#define INIT_COOKIE_FWCFG "/sys/firmware/qemu_fw_cfg/by_name/opt/beamrun/cookie/raw"
+#define INIT_COOKIE_FILE  "/tmp/.erlang.cookie"
+int init_etc_cookie(char *err, size_t errlen);
 
 /* net.c: loopback, hostname, addresses and routes. */
 int init_net_up(const struct init_cfg *cfg, char *err, size_t errlen);

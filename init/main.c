@@ -93,6 +93,9 @@ int main(int argc, char **argv)
 	if (init_etc_setup(&cfg, err, sizeof(err)))
 		init_fatal("etc", err);
 
+	if (init_etc_cookie(err, sizeof(err)))
+		init_fatal("etc", err);
+
 	if (init_fs_volumes(&cfg, err, sizeof(err)))
 		init_fatal("volume", err);
 

@@ -14,7 +14,14 @@ for s in $suites; do
 	unit) sh tests/unit/build.sh ;;
 	init) bash tests/init/run.sh ;;
 	cli) bash tests/cli/run.sh ;;
-	boot) bash tests/boot/run.sh ;;
+	boot)
+		# run.sh first (the core), then each feature's own file.
+		rc=0
+		for f in tests/boot/run.sh $(ls tests/boot/*.sh | grep -v '/run.sh$'); do
+			echo "--- $f"
+			bash "$f" || rc=1
+		done
+		[ $rc = 0 ] ;;
 	bench) bash bench/run.sh --quick ;;
 	*) echo "tests: unknown suite $s (unit, init, cli, boot, bench)" >&2; exit 2 ;;
 	esac || failed="$failed $s"

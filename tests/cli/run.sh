@@ -232,4 +232,43 @@ check "run -d: a missing qemu exits 126" test "$rc" = 126
 check "run -d: a missing qemu is named" \
 	grep -q "^beamrun: qemu-system-x86_64: not found" "$W/noqemu.err"
 
+# --- distribution and clusters ------------------------------------------------
+expect_fail "run: --cookie without --node" 125 "add --node" \
+	"$BEAMRUN" run --cookie abc "$G"
+expect_fail "run: --dist-port without --node" 125 "add --node" \
+	"$BEAMRUN" run --dist-port 4000 "$G"
+expect_fail "run: a node name with a space" 125 "the name part takes" \
+	"$BEAMRUN" run --node "a b@127.0.0.1" "$G"
+expect_fail "run: a node with an empty host" 125 "empty host" \
+	"$BEAMRUN" run --node "app@" "$G"
+expect_fail "run: a cookie with a space" 125 "without spaces" \
+	"$BEAMRUN" run --node app --cookie "a b" "$G"
+expect_fail "run: a missing cookie file" 125 "cookie-file .*No such file" \
+	"$BEAMRUN" run --node app --cookie-file "$W/nocookie" "$G"
+: >"$W/emptycookie"
+expect_fail "run: an empty cookie file" 125 "cookie-file .*1 to 255" \
+	"$BEAMRUN" run --node app --cookie-file "$W/emptycookie" "$G"
+expect_fail "run: --lan without an address" 125 "expected SWITCH,ADDR/BITS" \
+	"$BEAMRUN" run --lan "$W" "$G"
+expect_fail "run: --lan on a directory that is no switch" 125 "not a vde_switch" \
+	"$BEAMRUN" run --lan "$W/nosw,10.0.3.1/24" "$G"
+expect_fail "run: --lan with an address without a prefix" 125 "needs a prefix" \
+	"$BEAMRUN" run --lan "$W,10.0.3.1" "$G"
+expect_fail "cluster: no subcommand" 2 "expected up or down" \
+	"$BEAMRUN" cluster
+expect_fail "cluster up: no image" 125 "no image given" \
+	"$BEAMRUN" cluster up -n 2
+expect_fail "cluster up: -n 0" 125 "-n 0: expected 1-32" \
+	"$BEAMRUN" cluster up -n 0 "$G"
+expect_fail "cluster up: --node with a host" 125 "give the name only" \
+	"$BEAMRUN" cluster up --node a@b "$G"
+expect_fail "cluster up: a bad subnet" 125 "--subnet 10.0: expected" \
+	"$BEAMRUN" cluster up --subnet 10.0 "$G"
+expect_fail "cluster up: -d" 125 "not for a cluster" \
+	"$BEAMRUN" cluster up -d "$G"
+expect_fail "cluster down: no such cluster" 1 "no cluster named nosuch" \
+	"$BEAMRUN" cluster down nosuch
+check "cluster: the failures left no cluster behind" \
+	bash -c "! ls -A '$BEAMRUN_STATE_DIR' | grep -q '^.cluster'"
+
 finish

@@ -208,6 +208,27 @@ static void test_json_app_args_and_root(void **state)
 			"\"other\"]}");
 }
 
+/* A node: the distribution flags come first, then the image's args. */
+static void test_json_node(void **state)
+{
+	struct br_vm *vm = *state;
+
+	snprintf(vm->node, sizeof(vm->node), "app@10.0.3.1");
+	vm->dist_port = 4370;
+	assert_json(vm, "{\"v\":1,\"root\":\"/otp\",\"args\":[\"-name\","
+			"\"app@10.0.3.1\",\"-start_epmd\",\"false\","
+			"\"-erl_epmd_port\",\"4370\",\"-noshell\",\"-run\","
+			"\"echoserver\",\"start\"]}");
+	/* No dot in the host part: a short name. */
+	snprintf(vm->node, sizeof(vm->node), "app@box");
+	vm->dist_port = 9000;
+	strv_push(&vm->args, "-s");
+	strv_push(&vm->args, "other");
+	assert_json(vm, "{\"v\":1,\"root\":\"/otp\",\"args\":[\"-sname\","
+			"\"app@box\",\"-start_epmd\",\"false\","
+			"\"-erl_epmd_port\",\"9000\",\"-s\",\"other\"]}");
+}
+
 static void test_json_volume_not_mounted(void **state)
 {
 	struct br_vm *vm = *state;
@@ -458,6 +479,15 @@ static void test_qemu_gdb_paused_extra(void **state)
 	snprintf(want, sizeof(want), QEMU_HEAD "%s -S", body);
 	assert_argv(vm, want);
 
+	/* The cookie reaches qemu as a file for fw_cfg, never its value. */
+	snprintf(vm->cookie_path, sizeof(vm->cookie_path), "/run/x,y/cookie");
+	snprintf(want, sizeof(want),
+		 QEMU_HEAD "%s -fw_cfg name=opt/beamrun/cookie,file=/run/x,,y/"
+			   "cookie -S",
+		 body);
+	assert_argv(vm, want);
+	vm->cookie_path[0] = '\0';
+
 	/* -g words go last, one argv entry each, as split. */
 	vm->paused = 0;
 	assert_int_equal(
@@ -559,6 +589,7 @@ int main(void)
 	    VM_TEST(test_json_minimal),
 	    VM_TEST(test_json_full),
 	    VM_TEST(test_json_app_args_and_root),
+	    VM_TEST(test_json_node),
 	    VM_TEST(test_json_volume_not_mounted),
 	    VM_TEST(test_json_static_dhcp_auto6),
 	    VM_TEST(test_cmdline_no_dhcp),
