@@ -20,6 +20,8 @@
 #define BR_MAX_FWD 32
 /* Below this the guest kernel and beam do not fit (measured: 48 works). */
 #define BR_MIN_MEM 48
+/* The Erlang VM's distribution port without epmd (epmd's 4369 + 1). */
+#define BR_DIST_PORT 4370
 
 /* ---- util.c: errors, string vectors, processes, files ---------------- */
 

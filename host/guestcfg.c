@@ -88,6 +88,16 @@ static char *guestcfg_nospace(const char *s)
 	return out;
 }
 
+static int args_have(const struct strv *a, const char *flag)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (!strcmp(a->v[i], flag))
+			return 1;
+	return 0;
+}
+
 char *br_guestcfg_json(const struct br_vm *vm)
 {
 	json_object *c = json_object_new_object(), *a;
@@ -156,18 +166,28 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		    json_object_new_int((int)vm->stop_timeout));
 
 	/*
-	 * Distribution without epmd: the node listens on one fixed port
-	 * and assumes every other node does too (OTP 23's -erl_epmd_port).
+	 * Distribution without epmd (there is none in the guest): the node
+	 * listens on one fixed port and assumes every other node does too
+	 * (OTP 23's -erl_epmd_port). Passed even without --node, so that a
+	 * node started later with net_kernel:start/2 works as well; unless
+	 * the arguments choose a port mapper of their own.
 	 */
 	if (vm->node[0]) {
 		strv_push(&args, strchr(vm->node, '.') || strchr(vm->node, ':')
 				     ? "-name"
 				     : "-sname");
 		strv_push(&args, vm->node);
+	}
+	if (!args_have(vm->args.n ? &vm->args : &vm->img.args, "-start_epmd") &&
+	    !args_have(vm->args.n ? &vm->args : &vm->img.args,
+		       "-erl_epmd_port") &&
+	    !args_have(vm->args.n ? &vm->args : &vm->img.args,
+		       "-epmd_module")) {
 		strv_push(&args, "-start_epmd");
 		strv_push(&args, "false");
 		strv_push(&args, "-erl_epmd_port");
-		strv_pushf(&args, "%u", vm->dist_port);
+		strv_pushf(&args, "%u",
+			   vm->dist_port ? vm->dist_port : BR_DIST_PORT);
 	}
 	if (vm->args.n) {
 		for (i = 0; i < vm->args.n; i++)

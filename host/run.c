@@ -16,8 +16,6 @@
 #include "beamrun.h"
 
 #define RUN_DEFAULT_MEM	 128
-/* The node's distribution port without epmd (one above epmd's 4369). */
-#define RUN_DEFAULT_DIST_PORT 4370
 #define RUMP_DEFAULT_MEM 64
 
 static void vm_free(struct br_vm *vm)
@@ -505,12 +503,6 @@ int cmd_run(int argc, char **argv)
 		br_die_msg("--cookie is for a distributed node: add --node");
 		goto out;
 	}
-	if (vm.dist_port && !vm.node[0]) {
-		br_die_msg("--dist-port is for a distributed node: add --node");
-		goto out;
-	}
-	if (vm.node[0] && !vm.dist_port)
-		vm.dist_port = RUN_DEFAULT_DIST_PORT;
 	if (name && !detach) {
 		br_die_msg("--name names a detached instance: add -d");
 		goto out;

@@ -109,4 +109,25 @@ check "host node: the guest logged the refused connection" \
 	bash -c "'$BEAMRUN' logs dist | grep -q \"Connection attempt from node 'host2@127.0.0.1' rejected\""
 "$BEAMRUN" rm dist
 
+# --- CASES: EPMD-MISSING (b), HOME-AND-COOKIE-FILE, SCHEDULERS-CPU-COUNT -----------
+# No --node: distribution started later by the app itself, no epmd, no
+# cookie given (beam writes a random one to the writable HOME).
+"$BEAMRUN" run --erl-args "-noshell -eval '
+	{ok, _} = net_kernel:start([list_to_atom(\"late@10.0.2.15\"), longnames]),
+	io:format(\"late node ~p cookie ~p~n\", [node(), erlang:get_cookie() =/= nocookie]),
+	halt()'" "$W/cl.img" >"$W/late.log" 2>&1
+check "epmd: a node started later by net_kernel:start/2 needs no epmd" \
+	grep -q "^late node 'late@10.0.2.15' cookie true" "$W/late.log"
+sched() {
+	"$BEAMRUN" run -c "$1" --erl-args "-noshell $2 -eval '
+		io:format(\"sched ~p ~p ~p~n\", [erlang:system_info(logical_processors_available),
+			erlang:system_info(schedulers_online),
+			erlang:system_info(dirty_cpu_schedulers_online)]),
+		halt()'" "$W/cl.img" 2>&1 | tr -d '\r' | sed -n 's/^sched //p'
+}
+check "schedulers: 4 vCPUs give 4 schedulers online (and 4 dirty)" \
+	test "$(sched 4 "")" = "4 4 4"
+check "schedulers: an explicit +S 2:2 wins over 4 vCPUs" \
+	test "$(sched 4 "+S 2:2")" = "4 2 2"
+
 finish

@@ -235,8 +235,8 @@ check "run -d: a missing qemu is named" \
 # --- distribution and clusters ------------------------------------------------
 expect_fail "run: --cookie without --node" 125 "add --node" \
 	"$BEAMRUN" run --cookie abc "$G"
-expect_fail "run: --dist-port without --node" 125 "add --node" \
-	"$BEAMRUN" run --dist-port 4000 "$G"
+expect_fail "run: --dist-port out of range" 125 "dist-port" \
+	"$BEAMRUN" run --dist-port 70000 "$G"
 expect_fail "run: a node name with a space" 125 "the name part takes" \
 	"$BEAMRUN" run --node "a b@127.0.0.1" "$G"
 expect_fail "run: a node with an empty host" 125 "empty host" \

@@ -33,7 +33,10 @@
 	"\"net\":[{\"if\":\"eth0\",\"method\":\"static\","                     \
 	"\"addr\":\"10.0.2.15\",\"prefix\":24,\"gw\":\"10.0.2.2\"}],"          \
 	"\"dns\":[\"10.0.2.3\"],"
-#define BAKED_ARGS "\"args\":[\"-noshell\",\"-run\",\"echoserver\",\"start\"]"
+/* What every guest gets unless its arguments pick a port mapper. */
+#define EPMDLESS                                                               \
+	"\"-start_epmd\",\"false\",\"-erl_epmd_port\",\"4370\","
+#define BAKED_ARGS "\"args\":[" EPMDLESS "\"-noshell\",\"-run\",\"echoserver\",\"start\"]"
 
 static void vm_free(struct br_vm *vm)
 {
@@ -186,7 +189,7 @@ static void test_json_full(void **state)
 		    "\"fs\":\"iso9660\",\"ro\":true}],"
 		    "\"env\":[\"FOO=bar\\u0020baz\",\"LANG=C\"],"
 		    "\"root\":\"/otp\",\"stop_timeout\":5,"
-		    "\"args\":[\"-noshell\",\"-eval\","
+		    "\"args\":[" EPMDLESS "\"-noshell\",\"-eval\","
 		    "\"io:format(\\\"hi\\u0020there/\\\\n\\\")\"]}");
 }
 
@@ -198,13 +201,13 @@ static void test_json_app_args_and_root(void **state)
 	strv_push(&vm->app_args, "a b");
 	strv_push(&vm->app_args, "c");
 	vm->root = "/opt/otp";
-	assert_json(vm, "{\"v\":1,\"root\":\"/opt/otp\",\"args\":[\"-noshell\","
+	assert_json(vm, "{\"v\":1,\"root\":\"/opt/otp\",\"args\":[" EPMDLESS "\"-noshell\","
 			"\"-run\",\"echoserver\",\"start\",\"a\\u0020b\","
 			"\"c\"]}");
 	/* args replace the baked ones and the extras. */
 	strv_push(&vm->args, "-s");
 	strv_push(&vm->args, "other");
-	assert_json(vm, "{\"v\":1,\"root\":\"/opt/otp\",\"args\":[\"-s\","
+	assert_json(vm, "{\"v\":1,\"root\":\"/opt/otp\",\"args\":[" EPMDLESS "\"-s\","
 			"\"other\"]}");
 }
 
@@ -214,12 +217,10 @@ static void test_json_node(void **state)
 	struct br_vm *vm = *state;
 
 	snprintf(vm->node, sizeof(vm->node), "app@10.0.3.1");
-	vm->dist_port = 4370;
 	assert_json(vm, "{\"v\":1,\"root\":\"/otp\",\"args\":[\"-name\","
-			"\"app@10.0.3.1\",\"-start_epmd\",\"false\","
-			"\"-erl_epmd_port\",\"4370\",\"-noshell\",\"-run\","
+			"\"app@10.0.3.1\"," EPMDLESS "\"-noshell\",\"-run\","
 			"\"echoserver\",\"start\"]}");
-	/* No dot in the host part: a short name. */
+	/* No dot in the host part: a short name; another port. */
 	snprintf(vm->node, sizeof(vm->node), "app@box");
 	vm->dist_port = 9000;
 	strv_push(&vm->args, "-s");
@@ -227,6 +228,12 @@ static void test_json_node(void **state)
 	assert_json(vm, "{\"v\":1,\"root\":\"/otp\",\"args\":[\"-sname\","
 			"\"app@box\",\"-start_epmd\",\"false\","
 			"\"-erl_epmd_port\",\"9000\",\"-s\",\"other\"]}");
+	/* Arguments with a port mapper of their own keep it. */
+	strv_push(&vm->args, "-epmd_module");
+	strv_push(&vm->args, "my_epmd");
+	assert_json(vm, "{\"v\":1,\"root\":\"/otp\",\"args\":[\"-sname\","
+			"\"app@box\",\"-s\",\"other\",\"-epmd_module\","
+			"\"my_epmd\"]}");
 }
 
 static void test_json_volume_not_mounted(void **state)
