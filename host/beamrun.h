@@ -224,6 +224,7 @@ struct br_vm {
 	char node[256];	       /* --node NAME@HOST, "" for none */
 	unsigned dist_port;    /* its distribution port (epmd-less) */
 	char *cookie;	       /* --cookie, handed over by fw_cfg */
+	const char *dist_tls;  /* guest directory of the TLS dist certs */
 	char cookie_path[4096]; /* the file qemu reads it from */
 	int paused, interactive, dry_run, guest_verbose;
 	char kernel_path[4096]; /* filled by the launcher before building */

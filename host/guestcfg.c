@@ -189,6 +189,27 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		strv_pushf(&args, "%u",
 			   vm->dist_port ? vm->dist_port : BR_DIST_PORT);
 	}
+	/* Distribution over TLS: the node's certificate, key and CA. */
+	if (vm->dist_tls) {
+		static const char *const side[] = {"server", "client"};
+		size_t k;
+
+		strv_push(&args, "-proto_dist");
+		strv_push(&args, "inet_tls");
+		strv_push(&args, "-ssl_dist_opt");
+		for (k = 0; k < 2; k++) {
+			strv_pushf(&args, "%s_certfile", side[k]);
+			strv_pushf(&args, "%s/cert.pem", vm->dist_tls);
+			strv_pushf(&args, "%s_keyfile", side[k]);
+			strv_pushf(&args, "%s/key.pem", vm->dist_tls);
+			strv_pushf(&args, "%s_cacertfile", side[k]);
+			strv_pushf(&args, "%s/cacert.pem", vm->dist_tls);
+			strv_pushf(&args, "%s_verify", side[k]);
+			strv_push(&args, "verify_peer");
+		}
+		strv_push(&args, "server_fail_if_no_peer_cert");
+		strv_push(&args, "true");
+	}
 	if (vm->args.n) {
 		for (i = 0; i < vm->args.n; i++)
 			strv_push(&args, vm->args.v[i]);

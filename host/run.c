@@ -326,6 +326,9 @@ static const char run_usage[] =
     "      --cookie COOKIE     its cookie (hidden from ps, given to the\n"
     "                          guest through fw_cfg, never in the image)\n"
     "      --cookie-file FILE  the cookie from a file's first line\n"
+    "      --dist-tls DIR      distribution over TLS; DIR, in the guest\n"
+    "                          (on a -b volume), has cert.pem, key.pem\n"
+    "                          and cacert.pem (bake with --app ssl)\n"
     "  -d, --detach            run in the background as an instance\n"
     "                          (beamrun ps, logs, stop, kill, wait, rm)\n"
     "      --name NAME         the instance's name (default: the image's)\n"
@@ -351,6 +354,7 @@ int cmd_run(int argc, char **argv)
 	    {"name", required_argument, NULL, 'M'},
 	    {"node", required_argument, NULL, 'O'},
 	    {"lan", required_argument, NULL, 'L'},
+	    {"dist-tls", required_argument, NULL, 'S'},
 	    {"dist-port", required_argument, NULL, 'P'},
 	    {"cookie", required_argument, NULL, 'C'},
 	    {"cookie-file", required_argument, NULL, 'F'},
@@ -451,6 +455,15 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'O':
 			bad = set_node(&vm, optarg) != 0;
+			break;
+		case 'S':
+			if (optarg[0] != '/' || strchr(optarg, ' ')) {
+				br_seterr("--dist-tls %s: expected an absolute "
+					  "path in the guest, without spaces",
+					  optarg);
+				bad = 1;
+			}
+			vm.dist_tls = optarg;
 			break;
 		case 'L':
 			if (nlan == BR_MAX_NIC - 1) {

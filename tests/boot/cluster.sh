@@ -48,6 +48,7 @@ for i in $(seq 1 100); do
 	grep -q "bad\[" "$W/t1.flat" && break
 	sleep 0.2
 done
+check "cluster: the connections are plain TCP" grep -q "protocols\[tcp\]" "$W/t1.flat"
 check "cluster: rpc:multicall answers from all three" \
 	grep -q "multicall\[{'node@10.0.3.1',1},{'node@10.0.3.2',1},{'node@10.0.3.3',1}\]bad\[\]" \
 	"$W/t1.flat"
@@ -108,6 +109,38 @@ check "host node: a wrong cookie gets pang" \
 check "host node: the guest logged the refused connection" \
 	bash -c "'$BEAMRUN' logs dist | grep -q \"Connection attempt from node 'host2@127.0.0.1' rejected\""
 "$BEAMRUN" rm dist
+
+# --- distribution over TLS: two nodes, certificates on an ISO volume ----------------
+# One CA; one node certificate naming both addresses. OTP 25's
+# inet_tls_dist checks the host part as a DNS name, so the addresses are
+# DNS entries too.
+mkdir -p "$W/tls"
+(cd "$W/tls" &&
+ openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out cacert.pem \
+	-days 2 -subj "/CN=beamrun test CA" &&
+ openssl req -newkey rsa:2048 -nodes -keyout key.pem -out node.csr \
+	-subj "/CN=beamrun test node" &&
+ printf 'subjectAltName=DNS:10.0.4.1,DNS:10.0.4.2,IP:10.0.4.1,IP:10.0.4.2\n' >san &&
+ openssl x509 -req -in node.csr -CA cacert.pem -CAkey ca.key \
+	-CAcreateserial -out cert.pem -days 2 -extfile san &&
+ mkdir -p vol && cp cert.pem key.pem cacert.pem vol/) >"$W/tls.log" 2>&1
+"$BEAMRUN" volume iso "$W/tls/vol" "$W/certs.iso" >/dev/null 2>&1
+"$BEAMRUN" bake --app ssl "$ROOT/tests/apps/cluster" -o "$W/cltls.img" \
+	>"$W/baketls.log" 2>&1
+check "tls: certificates and an image with ssl" \
+	test -s "$W/certs.iso" -a -s "$W/cltls.img"
+"$BEAMRUN" cluster up -n 2 --name t --subnet 10.0.4 --dist-tls /srv \
+	-b "$W/certs.iso,/srv" "$W/cltls.img" >/dev/null 2>"$W/uptls.err"
+for i in $(seq 1 100); do
+	"$BEAMRUN" logs t-1 | tr -d '\r\n ' >"$W/tls1.flat"
+	grep -q "bad\[" "$W/tls1.flat" && break
+	sleep 0.3
+done
+check "tls: two nodes connect over TLS and answer rpc:multicall" \
+	grep -q "multicall\[{'node@10.0.4.1',1},{'node@10.0.4.2',1}\]bad\[\]" \
+	"$W/tls1.flat"
+check "tls: the connection is TLS" grep -q "protocols\[tls\]" "$W/tls1.flat"
+"$BEAMRUN" cluster down t >/dev/null 2>&1
 
 # --- CASES: EPMD-MISSING (b), HOME-AND-COOKIE-FILE, SCHEDULERS-CPU-COUNT -----------
 # No --node: distribution started later by the app itself, no epmd, no

@@ -19,6 +19,10 @@ run(Nodes, Peers) ->
     ok = net_kernel:monitor_nodes(true),
     connect(Peers, 600),
     io:format("cluster: connected to ~p~n", [lists:sort(nodes())]),
+    %% tcp or tls: the protocol field of each connection's #net_address{}.
+    {ok, Info} = net_kernel:nodes_info(),
+    io:format("cluster: protocols ~p~n",
+              [lists:usort([element(4, proplists:get_value(address, I)) || {_, I} <- Info])]),
     [Leader | _] = Nodes,
     case node() of
         Leader -> yes = global:register_name(cluster_leader, self());
