@@ -57,6 +57,12 @@ VERDICT=pass
 	echo "|---:|---:|---:|---:|---:|---:|---:|---|"
 	echo "| ${F[kills]} | ${F[boot_kills]} | ${F[acked]} | ${F[lost]} | ${F[torn_tails]} | ${F[unacked_kept]} | ${F[records]} | $VERDICT ($(grep -c '^ok' "$OUT/crashsafe.tap") ok, ${F[failed]} failed) |"
 	echo
+	if [ "${F[boot_kills]}" -gt 0 ]; then
+		echo "Kills during the boot, by the last step the guest had printed: $(sed -n 's/.*(during boot, after: \(.*\)): .*/\1/p' "$OUT/crashsafe.tap" |
+			sed 's/exec .*/exec beam.smp/' | sort | uniq -c |
+			awk '{ n = $1; $1 = ""; printf "%s%s %s", sep, substr($0, 2), n; sep = ", " }')."
+		echo
+	fi
 	if grep -q '^ok .* control: acks before the sync lose records' "$OUT/crashsafe.tap"; then
 		echo "Control: the same ledger acknowledging before its sync, killed after ${F[control_acked]} acks, came back without them: the check does see a loss."
 	else

@@ -46,7 +46,7 @@ check "bake tests/apps/ledger" test -s "$W/ledger.img"
 # ledger_boot LOG VOLUME [ARG]: beamrun in the background; PID, PORT.
 ledger_boot() {
 	PORT=$(free_port)
-	"$BEAMRUN" run -p "$PORT:7000" -b "$2,/data" "$W/ledger.img" \
+	"$BEAMRUN" run -v -p "$PORT:7000" -b "$2,/data" "$W/ledger.img" \
 		${3:+"$3"} >"$1" 2>&1 &
 	PID=$!
 	PIDS+=("$PID")
@@ -157,7 +157,11 @@ for i in $(seq "$KILLS"); do
 		kill_qemu "$PID"
 		wait_exit "$PID" 60
 		BOOT_KILLS=$((BOOT_KILLS + 1))
-		check "kill $i (during boot): beamrun exits 124, says qemu was killed" \
+		# Where the boot was: the last step the guest printed (-v).
+		step=$(tr -d '\r' <"$LOG" | sed -n \
+			's/^beamrun-init: \[[0-9]* ms\] \(.*\)/\1/p; s/^\(ledger: [a-z]*\).*/\1/p' |
+			tail -1)
+		check "kill $i (during boot, after: ${step:-kernel}): beamrun exits 124, says qemu was killed" \
 			killed_ok "$LOG"
 		continue
 	fi
