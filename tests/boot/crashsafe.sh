@@ -176,13 +176,13 @@ for i in $(seq "$KILLS"); do
 		continue
 	fi
 	if ! ledger_connect "$LOG"; then
-		not_ok "kill $i: the ledger boots and says what it has" \
+		not_ok "boot $i: the ledger boots and says what it has" \
 			"$(tail -5 "$LOG")"
 		kill -9 "$PID" 2>/dev/null
 		break
 	fi
 	LAST_BOOT_S=$BOOT_S
-	have_ok "kill $i: recovered"
+	have_ok "boot $i: recovered"
 	ledger_append "$W/acks-$i"
 	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", 3 * r / 32768 }')"
 	kill_qemu "$PID"
