@@ -14,8 +14,12 @@
  *   echoclient load PORT CLIENTS SECS
  *       CLIENTS connections, started one after the other (each makes
  *       one round trip before the next connects), then all making 1 KiB
- *       round trips for SECS; exits 0 only without any error (a failed
- *       connect, a closed connection, a 10 s stall, a wrong byte)
+ *       round trips for SECS, every byte checked; exits 0 only without
+ *       any error (a failed connect, a closed connection, a 10 s stall,
+ *       a wrong byte). Raises its open-file limit to fit CLIENTS.
+ *       Prints one line of key=value: the round trips, the errors by
+ *       kind, and the wall clock (s) when the ramp ended and when the
+ *       load stopped, to place the guest's samples in time.
  *   echoclient stamp
  *       copy stdin to stdout, each line prefixed with the wall clock
  *
@@ -35,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +51,14 @@ static double now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -354,28 +367,60 @@ static void *load_client(void *arg)
 	return NULL;
 }
 
+/* One descriptor per client, and some for stdio and the C library. */
+static int load_fd_limit(int clients)
+{
+	struct rlimit r;
+	rlim_t want = (rlim_t)clients + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return -1;
+	if (r.rlim_cur >= want)
+		return 0;
+	if (r.rlim_max != RLIM_INFINITY && r.rlim_max < want) {
+		fprintf(stderr, "echoclient: load: %d clients need %lu open "
+				"files; the hard limit is %lu\n", clients,
+			(unsigned long)want, (unsigned long)r.rlim_max);
+		return -1;
+	}
+	r.rlim_cur = want;
+	return setrlimit(RLIMIT_NOFILE, &r);
+}
+
 static int load(int clients, int secs)
 {
 	pthread_t *th = calloc((size_t)clients, sizeof(pthread_t));
-	double t0 = now();
+	pthread_attr_t attr;
+	double t0 = now(), ramp_end, stop_wall;
 	long i;
 
+	if (!th || clients < 1 || load_fd_limit(clients))
+		return 2;
+	/* A client needs a few KiB of stack; 1000 default 8 MiB stacks
+	 * would reserve 8 GiB of address space for nothing. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
 	sem_init(&load_ready, 0, 0);
 	pthread_barrier_init(&load_go, NULL, (unsigned)clients + 1);
 	for (i = 0; i < clients; i++) {
-		if (pthread_create(&th[i], NULL, load_client, (void *)i)) {
+		if (pthread_create(&th[i], &attr, load_client, (void *)i)) {
 			fprintf(stderr, "echoclient: load: pthread_create failed\n");
 			return 2;
 		}
 		sem_wait(&load_ready);
 	}
 	load_end = now() + secs;
+	ramp_end = wall();
 	pthread_barrier_wait(&load_go);
 	for (i = 0; i < clients; i++)
 		pthread_join(th[i], NULL);
+	stop_wall = wall();
 	printf("clients=%d seconds=%d ramp_s=%.2f roundtrips=%ld errors=%ld "
-	       "idle=%ld\n", clients, secs, load_end - secs - t0, load_trips,
-	       load_errors, load_idle);
+	       "idle=%ld connect=%ld write=%ld timeout=%ld closed=%ld "
+	       "wrong=%ld ramp_end=%.3f stop=%.3f\n",
+	       clients, secs, load_end - secs - t0, load_trips, load_errors,
+	       load_idle, load_why[0], load_why[1], load_why[2], load_why[3],
+	       load_why[4], ramp_end, stop_wall);
 	if (load_errors)
 		fprintf(stderr, "echoclient: load: %ld errors (%ld while connecting): "
 				"connect %ld, write %ld, read timeout (10 s) %ld, "

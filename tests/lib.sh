@@ -71,6 +71,40 @@ echo_roundtrip() {
 	printf '%s\n' "$reply"
 }
 
+# wait_exit PID SECONDS: wait for a background beamrun; its status in RC,
+# or "hung" (then it is killed).
+wait_exit() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1" 2>/dev/null
+		RC=hung
+		return
+	fi
+	wait "$1"
+	RC=$?
+}
+
+# qemu_of PID SECONDS: print the pid of the qemu that the foreground
+# beamrun PID started (its child, once it has exec'd qemu).
+qemu_of() {
+	local i=0 q
+	while [ $i -lt $(($2 * 10)) ]; do
+		for q in $(pgrep -P "$1"); do
+			case $(cat "/proc/$q/comm" 2>/dev/null) in
+			qemu-system-*) echo "$q"; return 0 ;;
+			esac
+		done
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 . "$ROOT/tests/port.sh"
 
 finish() {
