@@ -23,21 +23,6 @@ boot_bg() {
 	PIDS+=("$BG")
 }
 
-# wait_exit PID SECONDS: wait for beamrun; its status in RC (or "hung").
-wait_exit() {
-	local i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill -9 "$1" 2>/dev/null
-		RC=hung
-		return
-	fi
-	wait "$1"
-	RC=$?
-}
 
 # --- the quick workflow: bake a directory, run it, echo through -p --------
 "$BEAMRUN" bake "$ROOT/examples/echoserver" -o "$W/echo.img" >"$W/bake.log" 2>&1
