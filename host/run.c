@@ -313,7 +313,9 @@ static const char run_usage[] =
     "  -b, --volume IMG[,MNT]  attach a disk image, mounted at MNT\n"
     "      --ro                the next -b is read-only\n"
     "  -N, --hostname NAME     guest host name\n"
-    "      --net user|none     network (user: qemu user mode, default)\n"
+    "      --net user|dhcp|none  network: qemu user mode with a fixed\n"
+    "                          address (user, the default) or one from\n"
+    "                          its DHCP server (dhcp); none\n"
     "      --lan SWITCH,ADDR/BITS  one more NIC, on a vde_switch segment\n"
     "                          shared with other VMs, at ADDR\n"
     "      --erl-args 'ARGS'   replace the image's erl arguments\n"
@@ -418,8 +420,10 @@ int cmd_run(int argc, char **argv)
 			bad = set_hostname(&vm, optarg) != 0;
 			break;
 		case 'n':
-			if (strcmp(optarg, "user") && strcmp(optarg, "none")) {
-				br_seterr("--net %s: expected user or none",
+			if (strcmp(optarg, "user") && strcmp(optarg, "dhcp") &&
+			    strcmp(optarg, "none")) {
+				br_seterr("--net %s: expected user, dhcp or "
+					  "none",
 					  optarg);
 				bad = 1;
 			}
@@ -535,8 +539,11 @@ int cmd_run(int argc, char **argv)
 	for (i = optind + 1; i < argc; i++)
 		strv_push(vm.img.app && vm.img.app[0] ? &vm.app_args : &vm.args,
 			  argv[i]);
-	if (!strcmp(net, "user")) {
+	if (strcmp(net, "none")) {
 		vm.nic[0].backend = xstrdup("user");
+		/* dhcp: the address from qemu's DHCP server, as on a LAN. */
+		if (!strcmp(net, "dhcp"))
+			vm.nic[0].method = BR_NET_DHCP;
 		vm.nic[0].family = AF_INET;
 		vm.nic[0].mac[0] = 0x52;
 		vm.nic[0].mac[1] = 0x54;

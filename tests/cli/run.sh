@@ -231,6 +231,8 @@ rc=$?
 check "run -d: a missing qemu exits 126" test "$rc" = 126
 check "run -d: a missing qemu is named" \
 	grep -q "^beamrun: qemu-system-x86_64: not found" "$W/noqemu.err"
+expect_fail "run: an unknown --net" 125 "expected user, dhcp or none" \
+	"$BEAMRUN" run --net bridge "$G"
 
 # --- distribution and clusters ------------------------------------------------
 expect_fail "run: --cookie without --node" 125 "add --node" \
