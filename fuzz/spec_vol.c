@@ -17,7 +17,7 @@
 static char vol_dir[PATH_MAX];	/* as created, for the specs */
 static char vol_real[PATH_MAX]; /* as realpath() gives it back */
 
-enum vol_kind { VOL_PLAIN, VOL_EXT, VOL_ISO };
+enum vol_kind { VOL_PLAIN, VOL_EXT, VOL_ISO, VOL_EROFS, VOL_SQUASHFS };
 
 /* The scratch images, with just enough of a superblock for libblkid. */
 static const struct vol_file {
@@ -25,9 +25,10 @@ static const struct vol_file {
 	size_t size;
 	enum vol_kind kind;
 } vol_files[] = {
-    {"empty.img", 0, VOL_PLAIN}, {"zero.img", 8192, VOL_PLAIN},
-    {"ext.img", 8192, VOL_EXT},	 {"a,b.img", 8192, VOL_EXT},
-    {"iso.img", 36864, VOL_ISO}, {"a:b.img", 36864, VOL_ISO},
+    {"empty.img", 0, VOL_PLAIN},    {"zero.img", 8192, VOL_PLAIN},
+    {"ext.img", 8192, VOL_EXT},	    {"a,b.img", 8192, VOL_EXT},
+    {"iso.img", 36864, VOL_ISO},    {"a:b.img", 36864, VOL_ISO},
+    {"erofs.img", 8192, VOL_EROFS}, {"sq.img", 8192, VOL_SQUASHFS},
 };
 
 static int vol_write(const struct vol_file *f)
@@ -45,6 +46,15 @@ static int vol_write(const struct vol_file *f)
 		if (f->kind == VOL_ISO) {
 			memcpy(buf + 16 * 2048, "\001CD001\001", 7);
 			memcpy(buf + 17 * 2048, "\377CD001\001", 7);
+		}
+		/* erofs: magic 0xE0F5E1E2 and 4 KiB blocks (2^12). */
+		if (f->kind == VOL_EROFS)
+			memcpy(buf + 1024,
+			       "\342\341\365\340\0\0\0\0\0\0\0\0\014", 13);
+		/* squashfs: "hsqs", then version 4 at byte 28. */
+		if (f->kind == VOL_SQUASHFS) {
+			memcpy(buf, "hsqs", 4);
+			buf[28] = 4;
 		}
 		rc = write(fd, buf, f->size) == (ssize_t)f->size ? 0 : -1;
 	}
@@ -72,7 +82,7 @@ static void vol_cleanup(void)
 /*
  * Made once per process, removed at exit.
  * XXX: a crash exits without running atexit handlers, so it leaves the
- * directory (beamrun-fuzz-vol-*, 96 KiB) behind in $TMPDIR.
+ * directory (beamrun-fuzz-vol-*, 112 KiB) behind in $TMPDIR.
  */
 static void vol_setup(void)
 {
