@@ -12,7 +12,7 @@ BEAMRUN	= $(BUILD)/bin/beamrun
 INIT	= $(BUILD)/init/beamrun-init
 KERNEL	= $(BUILD)/kernel/bzImage
 
-.PHONY: all deps demo check unit boot bench format clean
+.PHONY: all deps demo check unit boot bench fuzz format clean
 
 all: $(BEAMRUN) $(INIT) $(KERNEL)
 
@@ -48,8 +48,14 @@ boot: all
 bench: all
 	sh bench/run.sh
 
+# Needs clang; FUZZ_SECONDS per target (fuzz/README.md).
+fuzz:
+	sh fuzz/run.sh $(FUZZ_SECONDS)
+
 format:
-	clang-format -i host/*.c host/*.h init/*.c init/*.h tests/unit/*.c
+	clang-format -i host/*.c host/*.h init/*.c init/*.h tests/unit/*.c \
+	    fuzz/*.c fuzz/*.h
 
 clean:
-	rm -rf $(BUILD)/bin $(BUILD)/init $(BUILD)/tests $(BUILD)/examples
+	rm -rf $(BUILD)/bin $(BUILD)/init $(BUILD)/tests $(BUILD)/examples \
+	    $(BUILD)/fuzz

@@ -234,8 +234,9 @@ struct br_vm {
 };
 
 /*
- * The guest configuration as compact JSON with no spaces (so the kernel
- * passes it as one word); caller frees. -1 if it cannot be built.
+ * The guest configuration as compact JSON the kernel keeps as one word
+ * (no spaces, no \" escapes: see guestcfg.c); caller frees. -1 if it
+ * cannot be built.
  */
 char *br_guestcfg_json(const struct br_vm *vm);
 /* The kernel command line for vm, including beamrun=<config>. */

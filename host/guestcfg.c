@@ -65,24 +65,37 @@ static json_object *guestcfg_nic(const struct br_nic *n, size_t idx)
 }
 
 /*
- * The kernel splits its command line at spaces, so the JSON must have
- * none: json-c's plain output puts spaces only inside strings, and
- * there they become \u0020, which JSON reads back as a space.
+ * The kernel cuts its command line into words at whitespace outside
+ * double quotes, and every '"' opens or closes a quote for it, escaped
+ * or not. Its whitespace includes 0xA0 (Latin-1's no-break space), also
+ * a byte of UTF-8 characters such as "à", so the JSON must stay one word
+ * whatever its strings hold. json-c's plain output puts spaces only
+ * inside strings, and there they become \u0020; a quote inside a string
+ * becomes \u0022 rather than \", so each '"' the kernel sees opens or
+ * closes a JSON string and the bytes of every string stay quoted.
  */
-static char *guestcfg_nospace(const char *s)
+static char *guestcfg_one_word(const char *s)
 {
 	size_t n = 0;
 	const char *p;
 	char *out, *o;
 
 	for (p = s; *p; p++)
-		n += *p == ' ' ? 6 : 1;
+		n += *p == ' ' || *p == '"' ? 6 : 1;
 	out = o = xmalloc(n + 1);
 	for (p = s; *p; p++) {
-		if (*p == ' ')
-			o = stpcpy(o, "\\u0020");
-		else
+		/* json-c writes a backslash only to begin an escape pair. */
+		if (p[0] == '\\' && p[1] == '"') {
+			o = stpcpy(o, "\\u0022");
+			p++;
+		} else if (p[0] == '\\' && p[1]) {
+			*o++ = *p++;
 			*o++ = *p;
+		} else if (*p == ' ') {
+			o = stpcpy(o, "\\u0020");
+		} else {
+			*o++ = *p;
+		}
 	}
 	*o = '\0';
 	return out;
@@ -222,7 +235,7 @@ char *br_guestcfg_json(const struct br_vm *vm)
 	json_object_object_add(c, "args", br_json_strv(&args));
 	strv_free(&args);
 
-	out = guestcfg_nospace(json_object_to_json_string_ext(
+	out = guestcfg_one_word(json_object_to_json_string_ext(
 	    c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(c);
 	return out;

@@ -14,7 +14,7 @@ HOST_LIBS=$(sed -n 's/^HOST_LIBS[[:blank:]]*=[[:blank:]]*//p' Makefile)
 HOST_LIBS="${HOST_LIBS:--ljson-c -larchive -lelf -lz} -lcmocka"
 INIT_LIBS="-ljson-c -lcmocka"
 
-if [ ! -d host ] || [ ! -d init ] || [ ! -d tests/unit ]; then
+if [ ! -d host ] || [ ! -d init ] || [ ! -d tests/unit ] || [ ! -d fuzz ]; then
 	echo "build.sh: run me from the repository root" >&2
 	exit 2
 fi
@@ -43,10 +43,25 @@ for t in tests/unit/test_*.c; do
 	tests="$tests $name"
 done
 
+# The fuzz targets through the replay driver, over their seed corpus
+# (fuzz/README.md): built with any compiler, so they cannot rot.
+# shellcheck source=fuzz/targets.sh
+. fuzz/targets.sh
+for t in $FUZZ_TARGETS; do
+	# shellcheck disable=SC2046,SC2086
+	$CC $CFLAGS $FUZZ_CFLAGS -o "$OUT/fuzz_$t" fuzz/replay.c "fuzz/$t.c" \
+	    $(fuzz_sources "$t")
+	tests="$tests fuzz_$t"
+done
+
 failed=
 for name in $tests; do
 	echo "==> $name"
-	if ! "$OUT/$name"; then
+	case $name in
+	fuzz_*) set -- fuzz/corpus/"${name#fuzz_}"/* ;;
+	*) set -- ;;
+	esac
+	if ! "$OUT/$name" "$@"; then
 		failed="$failed $name"
 	fi
 done

@@ -190,7 +190,7 @@ static void test_json_full(void **state)
 		    "\"env\":[\"FOO=bar\\u0020baz\",\"LANG=C\"],"
 		    "\"root\":\"/otp\",\"stop_timeout\":5,"
 		    "\"args\":[" EPMDLESS "\"-noshell\",\"-eval\","
-		    "\"io:format(\\\"hi\\u0020there/\\\\n\\\")\"]}");
+		    "\"io:format(\\u0022hi\\u0020there/\\\\n\\u0022)\"]}");
 }
 
 static void test_json_app_args_and_root(void **state)
