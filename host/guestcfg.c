@@ -186,9 +186,8 @@ char *br_guestcfg_json(const struct br_vm *vm)
 	 * the arguments choose a port mapper of their own.
 	 */
 	if (vm->node[0]) {
-		strv_push(&args, strchr(vm->node, '.') || strchr(vm->node, ':')
-				     ? "-name"
-				     : "-sname");
+		/* An address (or an interface's, @%ethN) makes a long name. */
+		strv_push(&args, strpbrk(vm->node, ".:%") ? "-name" : "-sname");
 		strv_push(&args, vm->node);
 	}
 	if (!args_have(vm->args.n ? &vm->args : &vm->img.args, "-start_epmd") &&

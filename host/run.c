@@ -140,6 +140,18 @@ static int set_node(struct br_vm *vm, const char *spec)
 			br_seterr("--node %s: empty host after @", spec);
 			return -1;
 		}
+		/* NAME@%ethN: the interface's address, known in the guest. */
+		if (at[1] == '%') {
+			if (strncmp(at + 2, "eth", 3) || !at[5] ||
+			    strspn(at + 5, "0123456789") != strlen(at + 5)) {
+				br_seterr("--node %s: after @%% comes an "
+					  "interface, ethN",
+					  spec);
+				return -1;
+			}
+			snprintf(vm->node, sizeof(vm->node), "%s", spec);
+			return 0;
+		}
 		for (p = at + 1; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '.' &&
 			    *p != '-' && *p != '_' && *p != ':') {
@@ -322,7 +334,8 @@ static const char run_usage[] =
     "      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
     "      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
     "      --node NAME[@HOST]  make the Erlang VM a distributed node\n"
-    "                          (-name if HOST has a dot, else -sname),\n"
+    "                          (-name if HOST has a dot, else -sname;\n"
+    "                          NAME@%ethN: that interface's address),\n"
     "                          without epmd, listening on --dist-port\n"
     "      --dist-port PORT    its distribution port (4370)\n"
     "      --cookie COOKIE     its cookie (hidden from ps, given to the\n"

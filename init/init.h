@@ -127,6 +127,9 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog);
 /* Block the signals the supervisor reads; done first thing at boot. */
 int init_signals_block(void);
 
+/* node.c: "-name NAME@%IF" gets IF's IPv4 address as its host part. */
+int init_node_resolve(struct init_cfg *cfg, char *err, size_t errlen);
+
 /*
  * watchdog.c: open and arm /dev/watchdog if the VM has one (-1 if not);
  * pet it at most every INIT_WATCHDOG_PET_S seconds.

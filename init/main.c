@@ -90,6 +90,9 @@ int main(int argc, char **argv)
 	if (init_net_up(&cfg, err, sizeof(err)))
 		init_fatal("network", err);
 
+	if (init_node_resolve(&cfg, err, sizeof(err)))
+		init_fatal("network", err);
+
 	if (init_etc_setup(&cfg, err, sizeof(err)))
 		init_fatal("etc", err);
 

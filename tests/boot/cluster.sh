@@ -151,6 +151,18 @@ check "tls: the connection is TLS" grep -q "protocols\[tls\]" "$W/tls1.flat"
 	halt()'" "$W/cl.img" >"$W/late.log" 2>&1
 check "epmd: a node started later by net_kernel:start/2 needs no epmd" \
 	grep -q "^late node 'late@10.0.2.15' cookie true" "$W/late.log"
+# NODENAME-DHCP-ADDR: the node's name carries the address DHCP leased.
+"$BEAMRUN" run --net dhcp --node 'app@%eth0' --erl-args "-noshell -eval '
+	io:format(\"dhcp node ~p~n\", [node()]), halt()'" "$W/cl.img" \
+	>"$W/dhcpnode.log" 2>&1
+check "node name: app@%eth0 becomes the address from DHCP" \
+	grep -q "^dhcp node 'app@10.0.2.15'" "$W/dhcpnode.log"
+"$BEAMRUN" run --net none --node 'app@%eth0' "$W/cl.img" >"$W/noif.log" 2>&1
+check "node name: an interface without an address stops the boot (123)" \
+	test "$?" = 123
+check "node name: ... saying which" \
+	grep -q "^beamrun-init: error: network: node name: eth0 has no IPv4 address" \
+	"$W/noif.log"
 sched() {
 	"$BEAMRUN" run -c "$1" --erl-args "-noshell $2 -eval '
 		io:format(\"sched ~p ~p ~p~n\", [erlang:system_info(logical_processors_available),

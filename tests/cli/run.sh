@@ -243,6 +243,8 @@ expect_fail "run: a node name with a space" 125 "the name part takes" \
 	"$BEAMRUN" run --node "a b@127.0.0.1" "$G"
 expect_fail "run: a node with an empty host" 125 "empty host" \
 	"$BEAMRUN" run --node "app@" "$G"
+expect_fail "run: a node on something that is not an interface" 125 "after @% comes an interface" \
+	"$BEAMRUN" run --node "app@%wlan0" "$G"
 expect_fail "run: a cookie with a space" 125 "without spaces" \
 	"$BEAMRUN" run --node app --cookie "a b" "$G"
 expect_fail "run: a missing cookie file" 125 "cookie-file .*No such file" \

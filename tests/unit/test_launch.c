@@ -228,6 +228,12 @@ static void test_json_node(void **state)
 	assert_json(vm, "{\"v\":1,\"root\":\"/otp\",\"args\":[\"-sname\","
 			"\"app@box\",\"-start_epmd\",\"false\","
 			"\"-erl_epmd_port\",\"9000\",\"-s\",\"other\"]}");
+	/* The address of an interface, filled in by the guest's init. */
+	snprintf(vm->node, sizeof(vm->node), "app@%%eth1");
+	assert_json(vm, "{\"v\":1,\"root\":\"/otp\",\"args\":[\"-name\","
+			"\"app@%eth1\",\"-start_epmd\",\"false\","
+			"\"-erl_epmd_port\",\"9000\",\"-s\",\"other\"]}");
+	snprintf(vm->node, sizeof(vm->node), "app@box");
 	/* Arguments with a port mapper of their own keep it. */
 	strv_push(&vm->args, "-epmd_module");
 	strv_push(&vm->args, "my_epmd");
