@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +34,8 @@
  *   FAKEPID1_MOUNT_FAIL  "TARGET:ERRNO ..." (EBUSY, EINVAL, EPERM, ENODEV,
  *                  EACCES or EROFS): mount() on TARGET fails so; EROFS
  *                  only for a writable mount, like a read-only disk
+ *   FAKEPID1_NO_SIGNALFD  when not empty, signalfd() fails with ENOSYS,
+ *                  as on a kernel built without it
  * Only the process that loaded the fixture is "PID 1"; its children see
  * their real PIDs, and beam gets a clean environment without LD_PRELOAD.
  */
@@ -456,6 +459,20 @@ int execve(const char *path, char *const argv[], char *const envp[])
 
 	flog("execve %s", path);
 	return rexecve(path, argv, envp);
+}
+
+int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	int (*rsignalfd)(int, const sigset_t *, int) = real("signalfd");
+
+	const char *no = getenv("FAKEPID1_NO_SIGNALFD");
+
+	/* Not logged: the parent's line would race the child's. */
+	if (no && *no && is_init()) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return rsignalfd(fd, mask, flags);
 }
 
 pid_t waitpid(pid_t pid, int *status, int options)

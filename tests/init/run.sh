@@ -29,15 +29,18 @@ C=
 IPID=
 ETC=0
 MOUNT_FAIL=
+NO_SIGNALFD=
 
 # new_case NAME: a fresh directory C with an OTP root and a fake /etc,
 # /sys and /dev/input (no block devices, no input devices).
-# ETC=1 adds the /etc files the init wrote to the transcript, and
-# MOUNT_FAIL makes mounts fail (see FAKEPID1_MOUNT_FAIL in fakepid1.c).
+# ETC=1 adds the /etc files the init wrote to the transcript,
+# MOUNT_FAIL makes mounts fail (see FAKEPID1_MOUNT_FAIL in fakepid1.c)
+# and NO_SIGNALFD=1 takes signalfd away.
 new_case() {
 	C=$W/$1
 	ETC=0
 	MOUNT_FAIL=
+	NO_SIGNALFD=
 	mkdir -p "$C/root/erts-1.0/bin" "$C/fake/etc" "$C/fake/sys/block" \
 		"$C/fake/dev/input"
 }
@@ -62,7 +65,7 @@ start_init() {
 	: >"$C/calls"
 	LD_PRELOAD=$B/fakepid1.so FAKEPID1_ROOT=$C/fake \
 		FAKEPID1_LOG=$C/calls FAKEPID1_MOUNT_FAIL=$MOUNT_FAIL \
-		"$B/init" "$@" \
+		FAKEPID1_NO_SIGNALFD=$NO_SIGNALFD "$B/init" "$@" \
 		</dev/null >"$C/console" 2>&1 &
 	IPID=$!
 }
@@ -292,6 +295,23 @@ EOF
 start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
 finish
 check reaping
+
+# Without signalfd the init still reaps every orphan and reports
+# beam's status: a blocking wait, not pause() (SIGCHLD is blocked).
+new_case no-signalfd
+NO_SIGNALFD=1
+fake_beam <<'EOF'
+i=0
+while [ $i -lt 50 ]; do
+	( sleep 0.1 & )
+	i=$((i + 1))
+done
+sleep 1
+exit 3
+EOF
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check no-signalfd
 
 # A volume with no file system the init knows, after a good one: only
 # the good one was mounted, so only it should be unmounted.
