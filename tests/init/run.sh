@@ -51,11 +51,14 @@ fake_beam() {
 	chmod +x "$C/root/erts-1.0/bin/beam.smp"
 }
 
-# A fake beam that records its argv, cwd and environment in $C/beam.
+# A fake beam that records its argv, environment, blocked and ignored
+# signals in $C/beam. This script runs in the background, so the init
+# inherits SIGINT and SIGQUIT ignored: beam must not.
 record_beam() {
 	fake_beam <<EOF
 for a in "\$0" "\$@"; do echo "argv: \$a"; done >"$C/beam"
 env | sort | sed 's/^/env: /' >>"$C/beam"
+grep -E '^Sig(Blk|Ign):' /proc/\$\$/status | sed 's/^/signals: /' >>"$C/beam"
 $1
 EOF
 }
