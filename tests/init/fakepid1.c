@@ -34,6 +34,8 @@
  *   FAKEPID1_MOUNT_FAIL  "TARGET:ERRNO ..." (EBUSY, EINVAL, EPERM, ENODEV,
  *                  EACCES or EROFS): mount() on TARGET fails so; EROFS
  *                  only for a writable mount, like a read-only disk
+ *   FAKEPID1_NO_CONSOLE  when not empty, there is no /dev/console; when
+ *                  "nodev", no /dev/null either until /dev is mounted
  *   FAKEPID1_NO_SIGNALFD  when not empty, signalfd() fails with ENOSYS,
  *                  as on a kernel built without it
  * Only the process that loaded the fixture is "PID 1"; its children see
@@ -51,6 +53,7 @@ static char mounted[MAX_MOUNTS][256]; /* what mount() "mounted" */
 static char made[MAX_MOUNTS][256];    /* what mkdir() "made" */
 
 static void flog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int known(char tab[][256], const char *path);
 
 static void flog(const char *fmt, ...)
 {
@@ -159,10 +162,21 @@ static const char *map(const char *path, char *buf, size_t len)
 static int open_common(int dirfd, const char *path, int flags, mode_t mode)
 {
 	int (*ropenat)(int, const char *, int, ...) = real("openat");
+	const char *nocons = getenv("FAKEPID1_NO_CONSOLE");
 	char buf[1024];
 
-	if (path && !strcmp(path, "/dev/console"))
+	if (path && !strcmp(path, "/dev/console")) {
+		if (nocons && *nocons) {
+			errno = ENOENT;
+			return -1;
+		}
 		return dup(2);
+	}
+	if (path && !strcmp(path, "/dev/null") && nocons &&
+	    !strcmp(nocons, "nodev") && !known(mounted, "/dev")) {
+		errno = ENOENT;
+		return -1;
+	}
 	return ropenat(dirfd, map(path, buf, sizeof(buf)), flags, mode);
 }
 

@@ -30,17 +30,20 @@ IPID=
 ETC=0
 MOUNT_FAIL=
 NO_SIGNALFD=
+NO_CONSOLE=
 
 # new_case NAME: a fresh directory C with an OTP root and a fake /etc,
 # /sys and /dev/input (no block devices, no input devices).
 # ETC=1 adds the /etc files the init wrote to the transcript,
 # MOUNT_FAIL makes mounts fail (see FAKEPID1_MOUNT_FAIL in fakepid1.c)
-# and NO_SIGNALFD=1 takes signalfd away.
+# NO_SIGNALFD=1 takes signalfd away, and NO_CONSOLE (see
+# FAKEPID1_NO_CONSOLE) starts the init with fds 0 and 1 closed.
 new_case() {
 	C=$W/$1
 	ETC=0
 	MOUNT_FAIL=
 	NO_SIGNALFD=
+	NO_CONSOLE=
 	mkdir -p "$C/root/erts-1.0/bin" "$C/fake/etc" "$C/fake/sys/block" \
 		"$C/fake/dev/input"
 }
@@ -52,24 +55,34 @@ fake_beam() {
 }
 
 # A fake beam that records its argv, environment, blocked and ignored
-# signals in $C/beam. This script runs in the background, so the init
-# inherits SIGINT and SIGQUIT ignored: beam must not.
+# signals and what its fds 0-2 are in $C/beam. This script runs the
+# init in the background, so the init inherits SIGINT and SIGQUIT
+# ignored: beam must not.
 record_beam() {
 	fake_beam <<EOF
 for a in "\$0" "\$@"; do echo "argv: \$a"; done >"$C/beam"
 env | sort | sed 's/^/env: /' >>"$C/beam"
 grep -E '^Sig(Blk|Ign):' /proc/\$\$/status | sed 's/^/signals: /' >>"$C/beam"
+fd0=\$(readlink /proc/\$\$/fd/0) fd1=\$(readlink /proc/\$\$/fd/1)
+fd2=\$(readlink /proc/\$\$/fd/2)
+printf 'fd 0: %s\nfd 1: %s\nfd 2: %s\n' "\$fd0" "\$fd1" "\$fd2" >>"$C/beam"
 $1
 EOF
 }
 
 # start_init ARG...: run the init in the background (its PID in IPID).
 start_init() {
+	local env=(LD_PRELOAD="$B/fakepid1.so" FAKEPID1_ROOT="$C/fake"
+		FAKEPID1_LOG="$C/calls" FAKEPID1_MOUNT_FAIL="$MOUNT_FAIL"
+		FAKEPID1_NO_SIGNALFD="$NO_SIGNALFD"
+		FAKEPID1_NO_CONSOLE="$NO_CONSOLE")
+
 	: >"$C/calls"
-	LD_PRELOAD=$B/fakepid1.so FAKEPID1_ROOT=$C/fake \
-		FAKEPID1_LOG=$C/calls FAKEPID1_MOUNT_FAIL=$MOUNT_FAIL \
-		FAKEPID1_NO_SIGNALFD=$NO_SIGNALFD "$B/init" "$@" \
-		</dev/null >"$C/console" 2>&1 &
+	if [ -n "$NO_CONSOLE" ]; then
+		env "${env[@]}" "$B/init" "$@" <&- >&- 2>"$C/console" &
+	else
+		env "${env[@]}" "$B/init" "$@" </dev/null >"$C/console" 2>&1 &
+	fi
 	IPID=$!
 }
 
@@ -298,6 +311,24 @@ EOF
 start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
 finish
 check reaping
+
+# No /dev/console and fds 0 and 1 closed: beam gets /dev/null for
+# them, and stderr, which works, is kept for the console.
+new_case no-console
+NO_CONSOLE=1
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check no-console
+
+# Not even /dev/null until /dev is mounted: fds 0 and 1 hold a
+# placeholder until then, and beam gets /dev/null, not the placeholder.
+new_case no-dev
+NO_CONSOLE=nodev
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check no-dev
 
 # Without signalfd the init still reaps every orphan and reports
 # beam's status: a blocking wait, not pause() (SIGCHLD is blocked).
