@@ -307,17 +307,43 @@ void init_beam_free(struct init_beam *b)
 }
 
 /*
+ * The resource limits beam runs with.
  * The kernel starts PID 1 with 1024 open files (soft); beam sizes its
- * port table from this limit, and each socket is a port. Nothing else
- * runs in the guest, so beam gets the whole table.
+ * port table from that limit, each socket is a port, and nothing else
+ * runs in the guest, so beam gets 65536. File size, data and address
+ * space are set unlimited here rather than trusted to the kernel's
+ * defaults: beam's JIT writes a 64 MiB memfd (a small RLIMIT_FSIZE
+ * kills beam with SIGXFSZ before any Erlang code runs) and ERTS
+ * reserves address space up front. Left as the kernel sets them for
+ * PID 1 (read in a 128 MiB guest): STACK 8 MiB soft (hard unlimited),
+ * MEMLOCK 8 MiB, NPROC and SIGPENDING scaled to the guest's RAM (442),
+ * MSGQUEUE 800 KiB, NICE and RTPRIO 0, CPU, RSS, LOCKS and RTTIME
+ * unlimited. NPROC does not bind root; the kernel's threads-max (twice
+ * NPROC) counts every thread in the guest, beam's own included. CORE
+ * does not matter: the kernel is built without core dumps.
  */
+static const struct beam_limit {
+	int resource;
+	const char *name;
+	rlim_t soft, hard;
+} beam_limits[] = {
+    {RLIMIT_NOFILE, "NOFILE", INIT_NOFILE, INIT_NOFILE},
+    {RLIMIT_FSIZE, "FSIZE", RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_DATA, "DATA", RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_AS, "AS", RLIM_INFINITY, RLIM_INFINITY},
+};
+
 static void init_beam_limits(void)
 {
-	struct rlimit nofile = {INIT_NOFILE, INIT_NOFILE};
+	size_t i;
 
-	if (setrlimit(RLIMIT_NOFILE, &nofile))
-		init_err("setrlimit NOFILE %d: %s", INIT_NOFILE,
-			 strerror(errno));
+	for (i = 0; i < sizeof(beam_limits) / sizeof(beam_limits[0]); i++) {
+		const struct beam_limit *l = &beam_limits[i];
+		struct rlimit rl = {l->soft, l->hard};
+
+		if (setrlimit(l->resource, &rl))
+			init_err("setrlimit %s: %s", l->name, strerror(errno));
+	}
 }
 
 pid_t init_beam_spawn(const struct init_beam *b)

@@ -413,12 +413,34 @@ int mkdir(const char *path, mode_t mode)
 	return 0;
 }
 
+static void rlim_str(rlim_t v, char *buf, size_t len)
+{
+	if (v == RLIM_INFINITY)
+		snprintf(buf, len, "unlimited");
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
 int setrlimit(__rlimit_resource_t res, const struct rlimit *rl)
 {
-	flog("setrlimit %s %llu %llu",
-	     res == RLIMIT_NOFILE ? "RLIMIT_NOFILE" : "other",
-	     (unsigned long long)rl->rlim_cur,
-	     (unsigned long long)rl->rlim_max);
+	static const struct {
+		int res;
+		const char *name;
+	} names[] = {
+	    {RLIMIT_NOFILE, "RLIMIT_NOFILE"}, {RLIMIT_FSIZE, "RLIMIT_FSIZE"},
+	    {RLIMIT_DATA, "RLIMIT_DATA"},     {RLIMIT_AS, "RLIMIT_AS"},
+	    {RLIMIT_STACK, "RLIMIT_STACK"},   {RLIMIT_CORE, "RLIMIT_CORE"},
+	};
+	const char *name = "other";
+	char soft[32], hard[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].res == (int)res)
+			name = names[i].name;
+	rlim_str(rl->rlim_cur, soft, sizeof(soft));
+	rlim_str(rl->rlim_max, hard, sizeof(hard));
+	flog("setrlimit %s %s %s", name, soft, hard);
 	return 0;
 }
 
