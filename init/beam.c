@@ -118,6 +118,48 @@ static int beam_find_emu(const char *root, char *emu, size_t len, char *err,
 	return 0;
 }
 
+/* Does NAME=... appear in the NULL-terminated list v? */
+static int env_has(char *const *v, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (; v && *v; v++)
+		if (!strncmp(*v, name, nl) && (*v)[nl] == '=')
+			return 1;
+	return 0;
+}
+
+/*
+ * beam writes its crash dump (CASES: CRASHDUMP-READONLY) into its cwd,
+ * /tmp, which is RAM: a dump as large as the node would take memory
+ * from a guest that is going down, and vanish with it. With a volume
+ * mounted read-write, the dump goes to the first such one (in -b order)
+ * as MOUNT/erl_crash.dump, beam's own file name, where it outlives the
+ * VM; a second crash replaces it, as it would in a cwd. Without one, no
+ * dump is written: ERL_CRASH_DUMP_SECONDS=0 makes beam print its slogan
+ * and exit at once. The user's ERL_CRASH_DUMP, ERL_CRASH_DUMP_SECONDS
+ * or ERL_CRASH_DUMP_BYTES (-e or -env) come later and win; with any of
+ * them set, a dump without a volume is the user's choice and stays on.
+ */
+static void beam_crash_dump(const struct init_cfg *cfg, const struct strv *env,
+			    struct strv *envp)
+{
+	static const char *const user[] = {
+	    "ERL_CRASH_DUMP", "ERL_CRASH_DUMP_SECONDS", "ERL_CRASH_DUMP_BYTES"};
+	size_t i;
+
+	for (i = 0; i < cfg->nvol; i++)
+		if (cfg->vol[i].writable) {
+			sv_pushf(envp, "ERL_CRASH_DUMP=%s/%s", cfg->vol[i].mnt,
+				 "erl_crash.dump");
+			return;
+		}
+	for (i = 0; i < sizeof(user) / sizeof(user[0]); i++)
+		if (env_has(env->v, user[i]) || env_has(cfg->env, user[i]))
+			return;
+	sv_push(envp, "ERL_CRASH_DUMP_SECONDS=0");
+}
+
 /*
  * Split erl-style arguments the way erlexec does: "+" flags and their
  * values go to the emulator, "-" flags to init; the flags erlexec
@@ -270,6 +312,7 @@ int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 		/* beam's io and file name encoding follow the locale. */
 		sv_push(&envp, "LANG=C.UTF-8");
 		sv_pushf(&envp, "%s%s", "ERL_INETRC=", init_etc_inetrc());
+		beam_crash_dump(cfg, &env, &envp);
 		for (i = 0; i < env.n; i++)
 			sv_setenv(&envp, env.v[i]);
 		for (i = 0; i < cfg->nenv; i++)

@@ -389,6 +389,21 @@ start_init "$(cfg '{"v":1,"verbose":true,"root":"'"$C/root"'","blk":[
 finish
 check volumes
 
+# Crash dumps go to the first volume mounted read-write (not to the
+# ISO before it), not into /tmp, which is RAM.
+new_case crash-dump-volume
+record_beam 'exit 0'
+for d in vda:iso0 vdb:data1; do
+	mkdir -p "$C/fake/sys/block/${d%%:*}"
+	echo "${d#*:}" >"$C/fake/sys/block/${d%%:*}/serial"
+done
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'","blk":[
+{"serial":"iso0","mnt":"/beamrun-fakepid1/iso","fs":"iso9660"},
+{"serial":"data1","mnt":"/beamrun-fakepid1/data","fs":"ext4"}]}' |
+	tr -d '\n')"
+finish
+check crash-dump-volume
+
 # 10. erl-style arguments: emulator flags, erlexec's own flags, -extra.
 new_case erl-args
 record_beam 'exit 0'
