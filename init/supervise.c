@@ -118,6 +118,36 @@ static int sup_wait_plain(pid_t beam, int watchdog)
 	}
 }
 
+/*
+ * Until beam installs its handler, SIGTERM has its default action and
+ * kills it (status 143, no application stops): a stop requested early
+ * in the boot must wait for that. /proc/PID/status says whether beam
+ * catches (or ignores) SIGTERM; when it cannot be read, send anyway.
+ */
+static void sup_term(pid_t beam)
+{
+	unsigned long long mask, handled = 0, bit = 1ULL << (SIGTERM - 1);
+	char path[64], line[128];
+	int seen = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)beam);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigCgt: %llx", &mask) == 1 ||
+		    sscanf(line, "SigIgn: %llx", &mask) == 1) {
+			handled |= mask;
+			seen++;
+		}
+	if (f)
+		fclose(f);
+	if (seen == 2 && !(handled & bit)) {
+		init_info("the Erlang VM does not handle SIGTERM yet");
+		return;
+	}
+	kill(beam, SIGTERM);
+}
+
 static void sup_request_stop(pid_t beam, int tfd, unsigned timeout_s,
 			     int *stopping, const char *why)
 {
@@ -131,7 +161,7 @@ static void sup_request_stop(pid_t beam, int tfd, unsigned timeout_s,
 	init_log("stop requested (%s): SIGTERM to the Erlang VM, %us "
 		 "deadline",
 		 why, timeout_s);
-	kill(beam, SIGTERM);
+	sup_term(beam);
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
@@ -193,7 +223,7 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog)
 				 * signal server runs (early in its boot), so
 				 * the request is repeated until it stops.
 				 */
-				kill(beam, SIGTERM);
+				sup_term(beam);
 			}
 		}
 		for (i = 0; i < ninput; i++)

@@ -187,6 +187,20 @@ wait_for "$C/ready" && kill -TERM "$IPID"
 finish
 check graceful-stop
 
+# A stop requested before beam handles SIGTERM (early in its boot):
+# SIGTERM would kill it (143); the init waits until beam catches it.
+new_case early-stop
+fake_beam <<EOF
+: >"$C/started"
+sleep 1
+trap 'echo "fake beam: graceful"; exit 0' TERM
+while :; do sleep 0.1; done
+EOF
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+wait_for "$C/started" && kill -TERM "$IPID"
+finish
+check early-stop
+
 # 3. SIGPWR (what the kernel sends for a power failure) stops it too.
 new_case sigpwr-stop
 fake_beam <<EOF
