@@ -42,24 +42,35 @@ static void sv_push(struct strv *s, const char *str)
 	s->v[++s->n] = NULL;
 }
 
+/*
+ * The slot of "NAME=..." in the NULL-terminated list v, or NULL; NAME
+ * is the first nl bytes of name.
+ */
+static char **env_find(char **v, const char *name, size_t nl)
+{
+	for (; v && *v; v++)
+		if (!strncmp(*v, name, nl) && (*v)[nl] == '=')
+			return v;
+	return NULL;
+}
+
 /* Set NAME=VALUE, replacing an earlier NAME: later settings win. */
 static void sv_setenv(struct strv *s, const char *kv)
 {
-	size_t i, nl = strcspn(kv, "=");
+	char **slot = env_find(s->v, kv, strcspn(kv, "="));
 	char *dup;
 
-	for (i = 0; i < s->n; i++)
-		if (!strncmp(s->v[i], kv, nl) && s->v[i][nl] == '=') {
-			dup = strdup(kv);
-			if (!dup) {
-				s->oom = 1;
-				return;
-			}
-			free(s->v[i]);
-			s->v[i] = dup;
-			return;
-		}
-	sv_push(s, kv);
+	if (!slot) {
+		sv_push(s, kv);
+		return;
+	}
+	dup = strdup(kv);
+	if (!dup) {
+		s->oom = 1;
+		return;
+	}
+	free(*slot);
+	*slot = dup;
 }
 
 static void sv_pushf(struct strv *s, const char *fmt, const char *a,
@@ -118,17 +129,6 @@ static int beam_find_emu(const char *root, char *emu, size_t len, char *err,
 	return 0;
 }
 
-/* Does NAME=... appear in the NULL-terminated list v? */
-static int env_has(char *const *v, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (; v && *v; v++)
-		if (!strncmp(*v, name, nl) && (*v)[nl] == '=')
-			return 1;
-	return 0;
-}
-
 /*
  * beam writes its crash dump (CASES: CRASHDUMP-READONLY) into its cwd,
  * /tmp, which is RAM: a dump as large as the node would take memory
@@ -155,7 +155,8 @@ static void beam_crash_dump(const struct init_cfg *cfg, const struct strv *env,
 			return;
 		}
 	for (i = 0; i < sizeof(user) / sizeof(user[0]); i++)
-		if (env_has(env->v, user[i]) || env_has(cfg->env, user[i]))
+		if (env_find(env->v, user[i], strlen(user[i])) ||
+		    env_find(cfg->env, user[i], strlen(user[i])))
 			return;
 	sv_push(envp, "ERL_CRASH_DUMP_SECONDS=0");
 }
