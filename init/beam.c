@@ -42,24 +42,35 @@ static void sv_push(struct strv *s, const char *str)
 	s->v[++s->n] = NULL;
 }
 
+/*
+ * The slot of "NAME=..." in the NULL-terminated list v, or NULL; NAME
+ * is the first nl bytes of name.
+ */
+static char **env_find(char **v, const char *name, size_t nl)
+{
+	for (; v && *v; v++)
+		if (!strncmp(*v, name, nl) && (*v)[nl] == '=')
+			return v;
+	return NULL;
+}
+
 /* Set NAME=VALUE, replacing an earlier NAME: later settings win. */
 static void sv_setenv(struct strv *s, const char *kv)
 {
-	size_t i, nl = strcspn(kv, "=");
+	char **slot = env_find(s->v, kv, strcspn(kv, "="));
 	char *dup;
 
-	for (i = 0; i < s->n; i++)
-		if (!strncmp(s->v[i], kv, nl) && s->v[i][nl] == '=') {
-			dup = strdup(kv);
-			if (!dup) {
-				s->oom = 1;
-				return;
-			}
-			free(s->v[i]);
-			s->v[i] = dup;
-			return;
-		}
-	sv_push(s, kv);
+	if (!slot) {
+		sv_push(s, kv);
+		return;
+	}
+	dup = strdup(kv);
+	if (!dup) {
+		s->oom = 1;
+		return;
+	}
+	free(*slot);
+	*slot = dup;
 }
 
 static void sv_pushf(struct strv *s, const char *fmt, const char *a,
@@ -116,6 +127,38 @@ static int beam_find_emu(const char *root, char *emu, size_t len, char *err,
 	snprintf(emu, len, "%s", g.gl_pathv[0]);
 	globfree(&g);
 	return 0;
+}
+
+/*
+ * beam writes its crash dump (CASES: CRASHDUMP-READONLY) into its cwd,
+ * /tmp, which is RAM: a dump as large as the node would take memory
+ * from a guest that is going down, and vanish with it. With a volume
+ * mounted read-write, the dump goes to the first such one (in -b order)
+ * as MOUNT/erl_crash.dump, beam's own file name, where it outlives the
+ * VM; a second crash replaces it, as it would in a cwd. Without one, no
+ * dump is written: ERL_CRASH_DUMP_SECONDS=0 makes beam print its slogan
+ * and exit at once. The user's ERL_CRASH_DUMP, ERL_CRASH_DUMP_SECONDS
+ * or ERL_CRASH_DUMP_BYTES (-e or -env) come later and win; with any of
+ * them set, a dump without a volume is the user's choice and stays on.
+ */
+static void beam_crash_dump(const struct init_cfg *cfg, const struct strv *env,
+			    struct strv *envp)
+{
+	static const char *const user[] = {
+	    "ERL_CRASH_DUMP", "ERL_CRASH_DUMP_SECONDS", "ERL_CRASH_DUMP_BYTES"};
+	size_t i;
+
+	for (i = 0; i < cfg->nvol; i++)
+		if (cfg->vol[i].writable) {
+			sv_pushf(envp, "ERL_CRASH_DUMP=%s/%s", cfg->vol[i].mnt,
+				 "erl_crash.dump");
+			return;
+		}
+	for (i = 0; i < sizeof(user) / sizeof(user[0]); i++)
+		if (env_find(env->v, user[i], strlen(user[i])) ||
+		    env_find(cfg->env, user[i], strlen(user[i])))
+			return;
+	sv_push(envp, "ERL_CRASH_DUMP_SECONDS=0");
 }
 
 /*
@@ -270,6 +313,7 @@ int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 		/* beam's io and file name encoding follow the locale. */
 		sv_push(&envp, "LANG=C.UTF-8");
 		sv_pushf(&envp, "%s%s", "ERL_INETRC=", init_etc_inetrc());
+		beam_crash_dump(cfg, &env, &envp);
 		for (i = 0; i < env.n; i++)
 			sv_setenv(&envp, env.v[i]);
 		for (i = 0; i < cfg->nenv; i++)
@@ -307,17 +351,43 @@ void init_beam_free(struct init_beam *b)
 }
 
 /*
+ * The resource limits beam runs with.
  * The kernel starts PID 1 with 1024 open files (soft); beam sizes its
- * port table from this limit, and each socket is a port. Nothing else
- * runs in the guest, so beam gets the whole table.
+ * port table from that limit, each socket is a port, and nothing else
+ * runs in the guest, so beam gets 65536. File size, data and address
+ * space are set unlimited here rather than trusted to the kernel's
+ * defaults: beam's JIT writes a 64 MiB memfd (a small RLIMIT_FSIZE
+ * kills beam with SIGXFSZ before any Erlang code runs) and ERTS
+ * reserves address space up front. Left as the kernel sets them for
+ * PID 1 (read in a 128 MiB guest): STACK 8 MiB soft (hard unlimited),
+ * MEMLOCK 8 MiB, NPROC and SIGPENDING scaled to the guest's RAM (442),
+ * MSGQUEUE 800 KiB, NICE and RTPRIO 0, CPU, RSS, LOCKS and RTTIME
+ * unlimited. NPROC does not bind root; the kernel's threads-max (twice
+ * NPROC) counts every thread in the guest, beam's own included. CORE
+ * does not matter: the kernel is built without core dumps.
  */
+static const struct beam_limit {
+	int resource;
+	const char *name;
+	rlim_t soft, hard;
+} beam_limits[] = {
+    {RLIMIT_NOFILE, "NOFILE", INIT_NOFILE, INIT_NOFILE},
+    {RLIMIT_FSIZE, "FSIZE", RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_DATA, "DATA", RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_AS, "AS", RLIM_INFINITY, RLIM_INFINITY},
+};
+
 static void init_beam_limits(void)
 {
-	struct rlimit nofile = {INIT_NOFILE, INIT_NOFILE};
+	size_t i;
 
-	if (setrlimit(RLIMIT_NOFILE, &nofile))
-		init_err("setrlimit NOFILE %d: %s", INIT_NOFILE,
-			 strerror(errno));
+	for (i = 0; i < sizeof(beam_limits) / sizeof(beam_limits[0]); i++) {
+		const struct beam_limit *l = &beam_limits[i];
+		struct rlimit rl = {l->soft, l->hard};
+
+		if (setrlimit(l->resource, &rl))
+			init_err("setrlimit %s: %s", l->name, strerror(errno));
+	}
 }
 
 pid_t init_beam_spawn(const struct init_beam *b)

@@ -19,8 +19,8 @@ struct fs_mount {
 /*
  * The root is a read-only erofs image, so every mount point below
  * exists in it already (the bake creates them). /tmp is the only
- * writable place unless the user mounts a volume: beam's HOME, the
- * generated inet configuration and crash dumps without a volume go there.
+ * writable place unless the user mounts a volume: beam's HOME and the
+ * generated inet configuration go there (crash dumps do not: beam.c).
  */
 static const struct fs_mount fs_basic[] = {
     {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
@@ -135,14 +135,15 @@ static int fs_mountpoint(const char *mnt, char *err, size_t errlen)
 
 static const char *const fs_auto[] = {"ext4", "iso9660", "erofs", "squashfs"};
 
-static int fs_mount_one(const struct init_vol *v, const char *dev,
-			const char *type)
+static int fs_mount_one(struct init_vol *v, const char *dev, const char *type)
 {
 	unsigned long flags = MS_NOSUID | MS_NODEV;
 	int ro = v->ro || strcmp(type, "ext4");
 
-	if (mount(dev, v->mnt, type, flags | (ro ? MS_RDONLY : 0), NULL) == 0)
+	if (mount(dev, v->mnt, type, flags | (ro ? MS_RDONLY : 0), NULL) == 0) {
+		v->writable = !ro;
 		return 0;
+	}
 	/* A disk qemu attached read-only refuses a writable mount. */
 	if (!ro && (errno == EROFS || errno == EACCES) &&
 	    mount(dev, v->mnt, type, flags | MS_RDONLY, NULL) == 0) {

@@ -38,6 +38,7 @@ struct init_vol {
 	char fstype[16]; /* "auto" tries ext4, iso9660, erofs, squashfs */
 	int ro;
 	int mounted; /* set by init_fs_volumes, read by the teardown */
+	int writable; /* mounted read-write: set by init_fs_volumes */
 };
 
 struct init_cfg {

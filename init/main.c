@@ -20,20 +20,42 @@ init_fatal(const char *what, const char *why)
 	init_power_off(&cfg, INIT_STATUS_SETUP);
 }
 
-/* fds 0-2 must be valid before anything else writes to them. */
+/* Which of fds 0-2 hold a placeholder until /dev is mounted. */
+static unsigned console_placeholder;
+
+/*
+ * fds 0-2 must be open before init opens anything else: a file that
+ * took number 2 would receive init's messages, and beam inherits all
+ * three. The kernel gives PID 1 the console when the root has a
+ * /dev/console; what it left closed gets the console, else /dev/null,
+ * else (no /dev yet) a directory that holds the number, where writes
+ * fail, until init_console runs again once /dev is mounted. An fd that
+ * is open already is kept: a working stderr is not traded for
+ * /dev/null.
+ */
 static void init_console(void)
 {
-	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	int fd, nfd;
 
-	if (fd < 0)
-		fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		return;
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
+	for (fd = 0; fd <= 2; fd++) {
+		unsigned bit = 1u << fd;
+
+		if (!(console_placeholder & bit) && fcntl(fd, F_GETFD) >= 0)
+			continue;
+		nfd = open("/dev/console", O_RDWR | O_NOCTTY);
+		if (nfd < 0)
+			nfd = open("/dev/null", O_RDWR);
+		if (nfd >= 0) {
+			console_placeholder &= ~bit;
+		} else if (!(console_placeholder & bit)) {
+			nfd = open("/", O_RDONLY | O_DIRECTORY);
+			console_placeholder |= bit;
+		}
+		if (nfd >= 0 && nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
 }
 
 static void init_read_cfg(int argc, char **argv)
@@ -83,6 +105,9 @@ int main(int argc, char **argv)
 	/* /proc is needed to read the configuration, /sys to find volumes. */
 	if (init_fs_basic())
 		init_fatal("mount", "the kernel file systems");
+
+	/* Now that /dev is there, for what had no console at boot. */
+	init_console();
 
 	init_read_cfg(argc, argv);
 	init_info("init started");

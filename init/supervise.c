@@ -96,6 +96,58 @@ static int sup_reap(pid_t beam, int *status)
 	return done;
 }
 
+/*
+ * Without signalfd, timerfd or poll, still wait for beam and reap every
+ * orphan on the way. pause() would never return, since SIGCHLD stays
+ * blocked; sigtimedwait takes it from the pending set instead, and its
+ * timeout leaves room to pet the watchdog. Stop requests go unheard.
+ */
+static int sup_wait_plain(pid_t beam, int watchdog)
+{
+	struct timespec pet = {.tv_sec = INIT_WATCHDOG_PET_S};
+	sigset_t chld;
+	int status;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		init_watchdog_pet(watchdog);
+		if (sup_reap(beam, &status))
+			return status;
+		sigtimedwait(&chld, NULL, &pet);
+	}
+}
+
+/*
+ * Until beam installs its handler, SIGTERM has its default action and
+ * kills it (status 143, no application stops): a stop requested early
+ * in the boot must wait for that. /proc/PID/status says whether beam
+ * catches (or ignores) SIGTERM; when it cannot be read, send anyway.
+ */
+static void sup_term(pid_t beam)
+{
+	unsigned long long mask, handled = 0, bit = 1ULL << (SIGTERM - 1);
+	char path[64], line[128];
+	int seen = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)beam);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigCgt: %llx", &mask) == 1 ||
+		    sscanf(line, "SigIgn: %llx", &mask) == 1) {
+			handled |= mask;
+			seen++;
+		}
+	if (f)
+		fclose(f);
+	if (seen == 2 && !(handled & bit)) {
+		init_info("the Erlang VM does not handle SIGTERM yet");
+		return;
+	}
+	kill(beam, SIGTERM);
+}
+
 static void sup_request_stop(pid_t beam, int tfd, unsigned timeout_s,
 			     int *stopping, const char *why)
 {
@@ -109,7 +161,7 @@ static void sup_request_stop(pid_t beam, int tfd, unsigned timeout_s,
 	init_log("stop requested (%s): SIGTERM to the Erlang VM, %us "
 		 "deadline",
 		 why, timeout_s);
-	kill(beam, SIGTERM);
+	sup_term(beam);
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
@@ -122,11 +174,9 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog)
 	sfd = signalfd(-1, &sup_sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (sfd < 0 || tfd < 0) {
-		/* Without them, a plain wait still ends when beam does. */
-		init_err("signalfd/timerfd: %s", strerror(errno));
-		while (!sup_reap(beam, &status))
-			pause();
-		return status;
+		init_err("signalfd/timerfd: %s: stop requests are ignored",
+			 strerror(errno));
+		return sup_wait_plain(beam, watchdog);
 	}
 	p[0].fd = sfd;
 	p[0].events = POLLIN;
@@ -138,8 +188,11 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog)
 		init_watchdog_pet(watchdog);
 		if (poll(p, 2 + ninput,
 			 watchdog < 0 ? -1 : INIT_WATCHDOG_PET_S * 1000) < 0 &&
-		    errno != EINTR)
-			break;
+		    errno != EINTR) {
+			init_err("poll: %s: stop requests are ignored",
+				 strerror(errno));
+			return sup_wait_plain(beam, watchdog);
+		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -170,7 +223,7 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog)
 				 * signal server runs (early in its boot), so
 				 * the request is repeated until it stops.
 				 */
-				kill(beam, SIGTERM);
+				sup_term(beam);
 			}
 		}
 		for (i = 0; i < ninput; i++)

@@ -1,5 +1,5 @@
 # Shared helpers for beamrun's shell tests: TAP output and boot helpers.
-# Sourced by tests/cli/run.sh and tests/boot/run.sh (bash).
+# Sourced by tests/cli/run.sh and tests/boot/*.sh (bash).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BEAMRUN=${BEAMRUN:-$ROOT/build/bin/beamrun}
@@ -69,6 +69,21 @@ echo_roundtrip() {
 	IFS= read -r -t 10 reply <&3
 	exec 3<&- 3>&-
 	printf '%s\n' "$reply"
+}
+
+# boot_bg LOG ARGS...: start beamrun in the background, output to LOG;
+# its PID in BG. boot_cleanup (for an EXIT trap) kills what is left.
+BOOT_PIDS=()
+boot_bg() {
+	local log=$1; shift
+	"$BEAMRUN" "$@" >"$log" 2>&1 &
+	BG=$!
+	BOOT_PIDS+=("$BG")
+}
+boot_cleanup() {
+	local p
+	for p in "${BOOT_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	return 0
 }
 
 # wait_exit PID SECONDS: wait for a background beamrun; its status in RC,

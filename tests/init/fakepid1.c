@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +34,10 @@
  *   FAKEPID1_MOUNT_FAIL  "TARGET:ERRNO ..." (EBUSY, EINVAL, EPERM, ENODEV,
  *                  EACCES or EROFS): mount() on TARGET fails so; EROFS
  *                  only for a writable mount, like a read-only disk
+ *   FAKEPID1_NO_CONSOLE  when not empty, there is no /dev/console; when
+ *                  "nodev", no /dev/null either until /dev is mounted
+ *   FAKEPID1_NO_SIGNALFD  when not empty, signalfd() fails with ENOSYS,
+ *                  as on a kernel built without it
  * Only the process that loaded the fixture is "PID 1"; its children see
  * their real PIDs, and beam gets a clean environment without LD_PRELOAD.
  */
@@ -48,6 +53,7 @@ static char mounted[MAX_MOUNTS][256]; /* what mount() "mounted" */
 static char made[MAX_MOUNTS][256];    /* what mkdir() "made" */
 
 static void flog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int known(char tab[][256], const char *path);
 
 static void flog(const char *fmt, ...)
 {
@@ -156,10 +162,21 @@ static const char *map(const char *path, char *buf, size_t len)
 static int open_common(int dirfd, const char *path, int flags, mode_t mode)
 {
 	int (*ropenat)(int, const char *, int, ...) = real("openat");
+	const char *nocons = getenv("FAKEPID1_NO_CONSOLE");
 	char buf[1024];
 
-	if (path && !strcmp(path, "/dev/console"))
+	if (path && !strcmp(path, "/dev/console")) {
+		if (nocons && *nocons) {
+			errno = ENOENT;
+			return -1;
+		}
 		return dup(2);
+	}
+	if (path && !strcmp(path, "/dev/null") && nocons &&
+	    !strcmp(nocons, "nodev") && !known(mounted, "/dev")) {
+		errno = ENOENT;
+		return -1;
+	}
 	return ropenat(dirfd, map(path, buf, sizeof(buf)), flags, mode);
 }
 
@@ -396,12 +413,34 @@ int mkdir(const char *path, mode_t mode)
 	return 0;
 }
 
+static void rlim_str(rlim_t v, char *buf, size_t len)
+{
+	if (v == RLIM_INFINITY)
+		snprintf(buf, len, "unlimited");
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
 int setrlimit(__rlimit_resource_t res, const struct rlimit *rl)
 {
-	flog("setrlimit %s %llu %llu",
-	     res == RLIMIT_NOFILE ? "RLIMIT_NOFILE" : "other",
-	     (unsigned long long)rl->rlim_cur,
-	     (unsigned long long)rl->rlim_max);
+	static const struct {
+		int res;
+		const char *name;
+	} names[] = {
+	    {RLIMIT_NOFILE, "RLIMIT_NOFILE"}, {RLIMIT_FSIZE, "RLIMIT_FSIZE"},
+	    {RLIMIT_DATA, "RLIMIT_DATA"},     {RLIMIT_AS, "RLIMIT_AS"},
+	    {RLIMIT_STACK, "RLIMIT_STACK"},   {RLIMIT_CORE, "RLIMIT_CORE"},
+	};
+	const char *name = "other";
+	char soft[32], hard[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].res == (int)res)
+			name = names[i].name;
+	rlim_str(rl->rlim_cur, soft, sizeof(soft));
+	rlim_str(rl->rlim_max, hard, sizeof(hard));
+	flog("setrlimit %s %s %s", name, soft, hard);
 	return 0;
 }
 
@@ -456,6 +495,20 @@ int execve(const char *path, char *const argv[], char *const envp[])
 
 	flog("execve %s", path);
 	return rexecve(path, argv, envp);
+}
+
+int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	int (*rsignalfd)(int, const sigset_t *, int) = real("signalfd");
+
+	const char *no = getenv("FAKEPID1_NO_SIGNALFD");
+
+	/* Not logged: the parent's line would race the child's. */
+	if (no && *no && is_init()) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return rsignalfd(fd, mask, flags);
 }
 
 pid_t waitpid(pid_t pid, int *status, int options)

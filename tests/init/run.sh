@@ -29,15 +29,21 @@ C=
 IPID=
 ETC=0
 MOUNT_FAIL=
+NO_SIGNALFD=
+NO_CONSOLE=
 
 # new_case NAME: a fresh directory C with an OTP root and a fake /etc,
 # /sys and /dev/input (no block devices, no input devices).
-# ETC=1 adds the /etc files the init wrote to the transcript, and
-# MOUNT_FAIL makes mounts fail (see FAKEPID1_MOUNT_FAIL in fakepid1.c).
+# ETC=1 adds the /etc files the init wrote to the transcript,
+# MOUNT_FAIL makes mounts fail (see FAKEPID1_MOUNT_FAIL in fakepid1.c)
+# NO_SIGNALFD=1 takes signalfd away, and NO_CONSOLE (see
+# FAKEPID1_NO_CONSOLE) starts the init with fds 0 and 1 closed.
 new_case() {
 	C=$W/$1
 	ETC=0
 	MOUNT_FAIL=
+	NO_SIGNALFD=
+	NO_CONSOLE=
 	mkdir -p "$C/root/erts-1.0/bin" "$C/fake/etc" "$C/fake/sys/block" \
 		"$C/fake/dev/input"
 }
@@ -48,22 +54,35 @@ fake_beam() {
 	chmod +x "$C/root/erts-1.0/bin/beam.smp"
 }
 
-# A fake beam that records its argv, cwd and environment in $C/beam.
+# A fake beam that records its argv, environment, blocked and ignored
+# signals and what its fds 0-2 are in $C/beam. This script runs the
+# init in the background, so the init inherits SIGINT and SIGQUIT
+# ignored: beam must not.
 record_beam() {
 	fake_beam <<EOF
 for a in "\$0" "\$@"; do echo "argv: \$a"; done >"$C/beam"
 env | sort | sed 's/^/env: /' >>"$C/beam"
+grep -E '^Sig(Blk|Ign):' /proc/\$\$/status | sed 's/^/signals: /' >>"$C/beam"
+fd0=\$(readlink /proc/\$\$/fd/0) fd1=\$(readlink /proc/\$\$/fd/1)
+fd2=\$(readlink /proc/\$\$/fd/2)
+printf 'fd 0: %s\nfd 1: %s\nfd 2: %s\n' "\$fd0" "\$fd1" "\$fd2" >>"$C/beam"
 $1
 EOF
 }
 
 # start_init ARG...: run the init in the background (its PID in IPID).
 start_init() {
+	local env=(LD_PRELOAD="$B/fakepid1.so" FAKEPID1_ROOT="$C/fake"
+		FAKEPID1_LOG="$C/calls" FAKEPID1_MOUNT_FAIL="$MOUNT_FAIL"
+		FAKEPID1_NO_SIGNALFD="$NO_SIGNALFD"
+		FAKEPID1_NO_CONSOLE="$NO_CONSOLE")
+
 	: >"$C/calls"
-	LD_PRELOAD=$B/fakepid1.so FAKEPID1_ROOT=$C/fake \
-		FAKEPID1_LOG=$C/calls FAKEPID1_MOUNT_FAIL=$MOUNT_FAIL \
-		"$B/init" "$@" \
-		</dev/null >"$C/console" 2>&1 &
+	if [ -n "$NO_CONSOLE" ]; then
+		env "${env[@]}" "$B/init" "$@" <&- >&- 2>"$C/console" &
+	else
+		env "${env[@]}" "$B/init" "$@" </dev/null >"$C/console" 2>&1 &
+	fi
 	IPID=$!
 }
 
@@ -167,6 +186,20 @@ start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
 wait_for "$C/ready" && kill -TERM "$IPID"
 finish
 check graceful-stop
+
+# A stop requested before beam handles SIGTERM (early in its boot):
+# SIGTERM would kill it (143); the init waits until beam catches it.
+new_case early-stop
+fake_beam <<EOF
+: >"$C/started"
+sleep 1
+trap 'echo "fake beam: graceful"; exit 0' TERM
+while :; do sleep 0.1; done
+EOF
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+wait_for "$C/started" && kill -TERM "$IPID"
+finish
+check early-stop
 
 # 3. SIGPWR (what the kernel sends for a power failure) stops it too.
 new_case sigpwr-stop
@@ -293,6 +326,41 @@ start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
 finish
 check reaping
 
+# No /dev/console and fds 0 and 1 closed: beam gets /dev/null for
+# them, and stderr, which works, is kept for the console.
+new_case no-console
+NO_CONSOLE=1
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check no-console
+
+# Not even /dev/null until /dev is mounted: fds 0 and 1 hold a
+# placeholder until then, and beam gets /dev/null, not the placeholder.
+new_case no-dev
+NO_CONSOLE=nodev
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check no-dev
+
+# Without signalfd the init still reaps every orphan and reports
+# beam's status: a blocking wait, not pause() (SIGCHLD is blocked).
+new_case no-signalfd
+NO_SIGNALFD=1
+fake_beam <<'EOF'
+i=0
+while [ $i -lt 50 ]; do
+	( sleep 0.1 & )
+	i=$((i + 1))
+done
+sleep 1
+exit 3
+EOF
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check no-signalfd
+
 # A volume with no file system the init knows, after a good one: only
 # the good one was mounted, so only it should be unmounted.
 new_case unknown-fs
@@ -334,6 +402,21 @@ start_init "$(cfg '{"v":1,"verbose":true,"root":"'"$C/root"'","blk":[
 {"serial":"ro2","mnt":"/beamrun-fakepid1/ro","ro":true}]}' | tr -d '\n')"
 finish
 check volumes
+
+# Crash dumps go to the first volume mounted read-write (not to the
+# ISO before it), not into /tmp, which is RAM.
+new_case crash-dump-volume
+record_beam 'exit 0'
+for d in vda:iso0 vdb:data1; do
+	mkdir -p "$C/fake/sys/block/${d%%:*}"
+	echo "${d#*:}" >"$C/fake/sys/block/${d%%:*}/serial"
+done
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'","blk":[
+{"serial":"iso0","mnt":"/beamrun-fakepid1/iso","fs":"iso9660"},
+{"serial":"data1","mnt":"/beamrun-fakepid1/data","fs":"ext4"}]}' |
+	tr -d '\n')"
+finish
+check crash-dump-volume
 
 # 10. erl-style arguments: emulator flags, erlexec's own flags, -extra.
 new_case erl-args

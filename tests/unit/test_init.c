@@ -325,6 +325,7 @@ static void default_env(char env[][256], const char *r, const char *bin,
 	snprintf(env[5], 256, "PATH=%s:/bin", bin);
 	snprintf(env[6], 256, "LANG=C.UTF-8");
 	snprintf(env[7], 256, "ERL_INETRC=/etc/erl_inetrc");
+	snprintf(env[8], 256, "ERL_CRASH_DUMP_SECONDS=0");
 }
 
 static void prepare_ok(const struct init_cfg *cfg)
@@ -350,7 +351,7 @@ static void test_beam_baked(void **state)
 	    "-noshell",	  "-pa",   "/app/ebin", "-run",
 	    "echoserver", "start", NULL};
 	struct init_cfg cfg;
-	char env[8][256];
+	char env[9][256];
 
 	(void)state;
 	cfg_with(&cfg, root, args);
@@ -367,7 +368,7 @@ static void test_beam_baked(void **state)
 	default_env(env, root, bindir, "/tmp");
 	assert_vec(b.envp,
 		   (const char *const[]){env[0], env[1], env[2], env[3], env[4],
-					 env[5], env[6], env[7], NULL},
+					 env[5], env[6], env[7], env[8], NULL},
 		   "envp");
 	init_beam_free(&b);
 	assert_null(b.argv);
@@ -384,7 +385,7 @@ static void test_beam_rumprun(void **state)
 	    "-s",	 "echoserver", "start", NULL};
 	const char *const home_args[] = {"-home", "/root", "-noshell", NULL};
 	struct init_cfg cfg;
-	char env[8][256];
+	char env[9][256];
 
 	(void)state;
 	/* -root in the arguments wins over the configured root. */
@@ -405,7 +406,7 @@ static void test_beam_rumprun(void **state)
 	default_env(env, root, bindir, "/tmp");
 	assert_vec(b.envp,
 		   (const char *const[]){env[0], env[1], env[2], env[3], env[4],
-					 env[5], env[6], env[7], NULL},
+					 env[5], env[6], env[7], env[8], NULL},
 		   "envp");
 	init_beam_free(&b);
 
@@ -509,7 +510,7 @@ static void test_beam_env(void **state)
 	static const char *const cfg_env[] = {"ERL_INETRC=/x", "FOO=cfg",
 					      "NEW=1", NULL};
 	struct init_cfg cfg;
-	char env[8][256];
+	char env[9][256];
 
 	(void)state;
 	cfg_with(&cfg, root, args);
@@ -525,8 +526,8 @@ static void test_beam_env(void **state)
 	default_env(env, root, bindir, "/tmp");
 	assert_vec(b.envp,
 		   (const char *const[]){env[0], env[1], env[2], env[3], env[4],
-					 env[5], env[6], env[7], "FOO=bar",
-					 "BAR=baz", NULL},
+					 env[5], env[6], env[7], env[8],
+					 "FOO=bar", "BAR=baz", NULL},
 		   "envp");
 	init_beam_free(&b);
 
@@ -537,9 +538,55 @@ static void test_beam_env(void **state)
 	assert_vec(b.envp,
 		   (const char *const[]){env[0], env[1], env[2], env[3], env[4],
 					 env[5], env[6], "ERL_INETRC=/x",
-					 "FOO=cfg", "BAR=baz", "NEW=1", NULL},
+					 env[8], "FOO=cfg", "BAR=baz", "NEW=1",
+					 NULL},
 		   "envp");
 	init_beam_free(&b);
+}
+
+/*
+ * Crash dumps: to the first volume mounted read-write, else none at all
+ * (not into /tmp, which is RAM); the user's settings win.
+ */
+static void test_beam_crash_dump(void **state)
+{
+	static const char *const args[] = {"-noshell", NULL};
+	static const char *const env_args[] = {"-env", "ERL_CRASH_DUMP_BYTES",
+					       "1000", "-noshell", NULL};
+	static const char *const user_dump[] = {"ERL_CRASH_DUMP=/tmp/my.dump",
+						NULL};
+	struct init_cfg cfg;
+
+	(void)state;
+	cfg_with(&cfg, root, args);
+	cfg.nvol = 3;
+	strcpy(cfg.vol[0].mnt, "/srv");
+	cfg.vol[0].mounted = 1; /* read-only: an ISO */
+	strcpy(cfg.vol[1].mnt, "/data");
+	cfg.vol[1].mounted = cfg.vol[1].writable = 1;
+	strcpy(cfg.vol[2].mnt, "/mnt");
+	cfg.vol[2].mounted = cfg.vol[2].writable = 1;
+	prepare_ok(&cfg);
+	assert_string_equal(b.envp[8], "ERL_CRASH_DUMP=/data/erl_crash.dump");
+	assert_null(b.envp[9]);
+
+	/* The user's ERL_CRASH_DUMP replaces ours, in place. */
+	cfg.env = (char **)user_dump;
+	cfg.nenv = 1;
+	prepare_ok(&cfg);
+	assert_string_equal(b.envp[8], "ERL_CRASH_DUMP=/tmp/my.dump");
+	assert_null(b.envp[9]);
+
+	/* No writable volume, a dump asked for: no SECONDS=0 then. */
+	cfg.vol[1].writable = cfg.vol[2].writable = 0;
+	prepare_ok(&cfg);
+	assert_string_equal(b.envp[8], "ERL_CRASH_DUMP=/tmp/my.dump");
+	assert_null(b.envp[9]);
+
+	cfg_with(&cfg, root, env_args);
+	prepare_ok(&cfg);
+	assert_string_equal(b.envp[8], "ERL_CRASH_DUMP_BYTES=1000");
+	assert_null(b.envp[9]);
 }
 
 static void check_beam_bad(const char *otp_root, const char *const *args,
@@ -647,6 +694,7 @@ int main(void)
 	    BEAM_TEST(test_beam_sections),
 	    BEAM_TEST(test_beam_extra),
 	    BEAM_TEST(test_beam_env),
+	    BEAM_TEST(test_beam_crash_dump),
 	    BEAM_TEST(test_beam_errors),
 	};
 
