@@ -7,22 +7,7 @@ set -u
 W="$WORK/boot"
 rm -rf "$W"
 mkdir -p "$W"
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	return 0
-}
-trap cleanup EXIT
-
-# boot_bg LOG ARGS...: start beamrun in the background, output to LOG.
-boot_bg() {
-	local log=$1; shift
-	"$BEAMRUN" "$@" >"$log" 2>&1 &
-	BG=$!
-	PIDS+=("$BG")
-}
-
+trap boot_cleanup EXIT
 
 # --- the quick workflow: bake a directory, run it, echo through -p --------
 "$BEAMRUN" bake "$ROOT/examples/echoserver" -o "$W/echo.img" >"$W/bake.log" 2>&1
@@ -147,7 +132,7 @@ check "detached: ps lists it with its forward" \
 	bash -c "'$BEAMRUN' ps | grep -q '^web .*echo.img .*127.0.0.1:$port->8080/tcp .*running'"
 "$BEAMRUN" logs -f web >"$W/follow.log" 2>&1 &
 follow=$!
-PIDS+=("$follow")
+BOOT_PIDS+=("$follow")
 if wait_for "$W/follow.log" "^Echo server started" 90; then
 	ok "detached: logs -f shows the console as it comes"
 else
