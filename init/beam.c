@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -390,11 +391,35 @@ static void init_beam_limits(void)
 	}
 }
 
+/*
+ * Every signal back to its default action. glibc's signal() refuses the
+ * two real-time signals it keeps for itself (32 and 33), so those go
+ * to the kernel directly: an ignored disposition survives exec, and
+ * a parent that ignored them (a test harness, a host shell) would
+ * hand that on to beam. The kernel's sigaction for SIG_DFL needs no
+ * restorer and only the handler field set.
+ */
+static void init_beam_default_signals(void)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		unsigned long mask;
+	} dfl = {0};
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (signal(sig, SIG_DFL) == SIG_ERR && sig != SIGKILL &&
+		    sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL,
+				sizeof(dfl.mask));
+}
+
 pid_t init_beam_spawn(const struct init_beam *b)
 {
 	pid_t pid = fork();
 	sigset_t none;
-	int sig;
 
 	if (pid != 0)
 		return pid;
@@ -406,8 +431,7 @@ pid_t init_beam_spawn(const struct init_beam *b)
 	 */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+	init_beam_default_signals();
 	setsid();
 	init_beam_limits();
 	if (chdir("/tmp"))
