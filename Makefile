@@ -12,9 +12,9 @@ BEAMRUN	= $(BUILD)/bin/beamrun
 INIT	= $(BUILD)/init/beamrun-init
 KERNEL	= $(BUILD)/kernel/bzImage
 
-.PHONY: all deps demo check unit boot bench fuzz format clean
+.PHONY: all deps demo check unit boot bench fuzz format clean erts
 
-all: $(BEAMRUN) $(INIT) $(KERNEL)
+all: $(BEAMRUN) $(INIT) $(KERNEL) erts
 
 $(BEAMRUN): $(HOST_SRC) host/beamrun.h
 	@mkdir -p $(@D)
@@ -28,6 +28,11 @@ $(INIT): $(INIT_SRC) init/init.h
 # Rebuilt only when the fragment or the script changes (see the script).
 $(KERNEL): kernel/beamrun.config kernel/build.sh
 	sh kernel/build.sh $(BUILD)/kernel
+
+# The interpreter flavour of the host's emulator, for bake's default
+# --flavor emu; the script keeps it until erlang-base or it changes.
+erts:
+	sh erts/build.sh $(BUILD)/erts
 
 deps:
 	sh scripts/install-deps.sh

@@ -35,6 +35,8 @@ struct bake {
 	char otp_release[32];
 	char erts_vsn[32];
 	char module[256];
+	const char *flavor;   /* --flavor, NULL: emu when built, else jit */
+	char emu[PATH_MAX];   /* the interpreter beam.smp, "" for the host's */
 	struct strv app_dirs; /* host lib dirs of the OTP apps to copy */
 	struct strv elves;    /* ELF files in the image, for the closure */
 };
@@ -305,6 +307,34 @@ static int bake_copy_tree(const char *src, const char *dst, struct strv *elves)
 	return 0;
 }
 
+/*
+ * Which emulator goes in: the host's beam.smp (Debian's is the JIT
+ * flavour) or the interpreter built from the same source by
+ * erts/build.sh. Under TCG the interpreter starts an application in
+ * well under the JIT's time (the JIT compiles each module it loads on
+ * an emulated CPU), needs no code area nor libstdc++, and so makes a
+ * smaller image and guest; the JIT runs CPU-bound Erlang faster.
+ */
+static int bake_pick_flavor(struct bake *b)
+{
+	char rel[64];
+	const char *emu;
+
+	snprintf(rel, sizeof(rel), "erts/%s/beam.smp", b->erts_vsn);
+	emu = br_data_file(rel);
+	if (b->flavor && !strcmp(b->flavor, "jit"))
+		emu = NULL;
+	else if (b->flavor && !emu) {
+		br_seterr("--flavor emu: no interpreter build of ERTS %s "
+			  "(make it with 'make erts')",
+			  b->erts_vsn);
+		return -1;
+	}
+	snprintf(b->emu, sizeof(b->emu), "%s", emu ? emu : "");
+	br_info("emulator: %s", emu ? emu : "the host's (jit)");
+	return 0;
+}
+
 static int bake_otp(struct bake *b)
 {
 	/*
@@ -324,9 +354,12 @@ static int bake_otp(struct bake *b)
 	    br_mkdir_p(dst, 0755))
 		return -1;
 	for (i = 0; i < sizeof(erts_bins) / sizeof(*erts_bins); i++) {
-		if (bake_path(src, sizeof(src), "%s/erts-%s/bin/%s",
-			      b->otp_root, b->erts_vsn, erts_bins[i]) ||
-		    bake_path(dst, sizeof(dst), "%s/otp/erts-%s/bin/%s",
+		if (i == 0 && b->emu[0])
+			snprintf(src, sizeof(src), "%s", b->emu);
+		else if (bake_path(src, sizeof(src), "%s/erts-%s/bin/%s",
+				   b->otp_root, b->erts_vsn, erts_bins[i]))
+			return -1;
+		if (bake_path(dst, sizeof(dst), "%s/otp/erts-%s/bin/%s",
 			      b->root, b->erts_vsn, erts_bins[i]) ||
 		    br_copy_file(src, dst))
 			return -1;
@@ -498,6 +531,7 @@ static int bake_image(struct bake *b)
 	meta.otp = b->otp_release;
 	meta.app = b->module;
 	meta.root = "/otp";
+	meta.flavor = b->emu[0] ? "emu" : "jit";
 	if (b->module[0]) {
 		strv_push(&b->erl_args, "-noshell");
 		strv_push(&b->erl_args, "-pa");
@@ -535,8 +569,9 @@ static int bake_run(struct bake *b)
 			goto out;
 	}
 	if (br_interrupted() || bake_analyse(b) || br_interrupted() ||
-	    bake_otp(b) || bake_libs(b) || br_interrupted() || bake_strip(b) ||
-	    br_interrupted() || bake_image(b))
+	    bake_pick_flavor(b) || bake_otp(b) || bake_libs(b) ||
+	    br_interrupted() || bake_strip(b) || br_interrupted() ||
+	    bake_image(b))
 		goto out;
 	rc = 0;
 out:
@@ -558,6 +593,9 @@ static const char bake_usage[] =
     "  -s, --start MODULE    the module whose start/0 starts the app\n"
     "      --app NAME        also include OTP application NAME\n"
     "      --erl-args 'ARGS' erl arguments baked in (e.g. '+S 2')\n"
+    "      --flavor emu|jit  the emulator: the interpreter (emu, the\n"
+    "                        default when 'make erts' has built it) or\n"
+    "                        the host's JIT\n"
     "  -v, --verbose         show each step\n";
 
 int cmd_bake(int argc, char **argv)
@@ -567,6 +605,7 @@ int cmd_bake(int argc, char **argv)
 	    {"start", required_argument, NULL, 's'},
 	    {"app", required_argument, NULL, 'a'},
 	    {"erl-args", required_argument, NULL, 'A'},
+	    {"flavor", required_argument, NULL, 'F'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -594,6 +633,16 @@ int cmd_bake(int argc, char **argv)
 				br_die_msg("--erl-args: %s", br_err());
 				goto out;
 			}
+			break;
+		case 'F':
+			if (strcmp(optarg, "emu") && strcmp(optarg, "jit")) {
+				br_die_msg("bake: --flavor %s: expected emu or "
+					   "jit",
+					   optarg);
+				rc = 2;
+				goto out;
+			}
+			b.flavor = optarg;
 			break;
 		case 'v':
 			br_verbose = 1;

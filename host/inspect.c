@@ -29,6 +29,8 @@ int cmd_inspect(int argc, char **argv)
 	       (unsigned long long)img.kernel_len);
 	printf("root (erofs): %llu bytes\n", (unsigned long long)img.root_len);
 	printf("OTP release:  %s\n", img.otp && img.otp[0] ? img.otp : "-");
+	printf("emulator:     %s\n",
+	       img.flavor && img.flavor[0] ? img.flavor : "-");
 	printf("start module: %s\n",
 	       img.app && img.app[0] ? img.app : "- (generic image)");
 	printf("erl args:    ");

@@ -32,6 +32,18 @@ printf -- '-module(nostart).\n-export([go/0]).\ngo() -> ok.\n' \
 	>"$W/nostart/nostart.erl"
 expect_fail "bake: a module without start/0" 1 "does not export start/0" \
 	"$BEAMRUN" bake "$W/nostart" -o "$W/out/x.img"
+expect_fail "bake: an unknown --flavor" 2 "--flavor x: expected emu or jit" \
+	"$BEAMRUN" bake --flavor x "$W/app" -o "$W/out/x.img"
+# A library directory with the kernel, the init and bake's helper but
+# no interpreter build: --flavor emu must say how to make one.
+mkdir -p "$W/lib/kernel" "$W/lib/init"
+ln -sf "$ROOT/build/kernel/bzImage" "$W/lib/kernel/bzImage"
+ln -sf "$ROOT/build/init/beamrun-init" "$W/lib/init/beamrun-init"
+ln -sf "$ROOT/host/bake.escript" "$W/lib/bake.escript"
+expect_fail "bake: --flavor emu without an interpreter build" 1 \
+	"no interpreter build of ERTS .*make erts" \
+	env BEAMRUN_LIBDIR="$W/lib" "$BEAMRUN" bake --flavor emu "$W/app" \
+	-o "$W/out/x.img"
 check "bake: failures left no file behind" \
 	test -z "$(ls -A "$W/out")"
 
@@ -42,6 +54,11 @@ expect_fail "run: a file that is not an image" 125 "not a beamrun image" \
 	"$BEAMRUN" run "$W/notimage.img"
 check "bake: a good image" \
 	"$BEAMRUN" bake "$W/app" -o "$W/good.img"
+check "bake: the image names its emulator (emu when built, else jit)" \
+	bash -c "'$BEAMRUN' inspect '$W/good.img' | grep -Eq '^emulator: +(emu|jit)$'"
+check "bake --flavor jit: the host's emulator" \
+	bash -c "'$BEAMRUN' bake --flavor jit '$W/app' -o '$W/jit.img' &&
+		'$BEAMRUN' inspect '$W/jit.img' | grep -Eq '^emulator: +jit$'"
 head -c 100000 "$W/good.img" >"$W/truncated.img"
 expect_fail "run: a truncated image" 125 "truncated image" \
 	"$BEAMRUN" run "$W/truncated.img"
