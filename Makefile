@@ -26,7 +26,7 @@ $(INIT): $(INIT_SRC) init/init.h
 	$(CC) -Os -s -static $(WARN) -o $@ $(INIT_SRC) -ljson-c
 
 # Rebuilt only when the fragment or the script changes (see the script).
-$(KERNEL): kernel/beamrun.config kernel/build.sh
+$(KERNEL): kernel/beamrun.config kernel/build.sh $(wildcard kernel/patches/*.patch)
 	sh kernel/build.sh $(BUILD)/kernel
 
 # The interpreter flavour of the host's emulator, for bake's default

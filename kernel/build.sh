@@ -1,19 +1,22 @@
 #!/bin/sh
-# Build the beamrun guest kernel (bzImage + stripped vmlinux) from linux-source-6.1 + kernel/beamrun.config.
+# Build the beamrun guest kernel (bzImage + stripped vmlinux) from linux-source-6.1 + kernel/beamrun.config,
+# with the patches in kernel/patches/ applied (each says why at its top).
 set -eu
 
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 HERE=$(cd "$(dirname "$0")" && pwd)
 FRAG="$HERE/beamrun.config"
 SELF="$HERE/build.sh"
+PATCHES=$(ls "$HERE"/patches/*.patch 2>/dev/null || true)
 OUT=${1:-"$HERE/../build/kernel"}
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 SRC="$OUT/src"
 
-# Cache: the stamp is the sha256 of the fragment and of this script.
-stamp=$(cat "$FRAG" "$SELF" | sha256sum | cut -d' ' -f1)
+# Cache: the stamp is the sha256 of the fragment, this script and the patches.
+stamp=$(cat "$FRAG" "$SELF" $PATCHES | sha256sum | cut -d' ' -f1)
+patched=$(cat /dev/null $PATCHES | sha256sum | cut -d' ' -f1)
 if [ -f "$OUT/bzImage" ] && [ -f "$OUT/bzImage.stamp" ] &&
    [ "$(cat "$OUT/bzImage.stamp")" = "$stamp" ]; then
 	echo "kernel: up to date"
@@ -27,14 +30,22 @@ fi
 
 start=$(date +%s)
 
-# Extract once; a half-finished extraction (no marker) is redone.
-if [ ! -f "$SRC/.beamrun-extracted" ]; then
+# Extract and patch once; a half-finished extraction (no marker) or one
+# made with other patches (the marker holds their sha256) is redone.
+if [ "$(cat "$SRC/.beamrun-extracted" 2>/dev/null)" != "$patched" ]; then
 	echo "kernel: extracting $TARBALL into $SRC (once, ~1 min)"
 	rm -rf "$SRC" "$SRC.tmp"
 	mkdir -p "$SRC.tmp"
 	tar -xJf "$TARBALL" -C "$SRC.tmp" --strip-components=1
+	for p in $PATCHES; do
+		echo "kernel: applying $(basename "$p")"
+		patch -d "$SRC.tmp" -p1 -s <"$p" || {
+			echo "kernel: $p does not apply" >&2
+			exit 1
+		}
+	done
 	mv "$SRC.tmp" "$SRC"
-	: >"$SRC/.beamrun-extracted"
+	echo "$patched" >"$SRC/.beamrun-extracted"
 fi
 
 MAKE="make -C $SRC ARCH=x86_64 KBUILD_BUILD_USER=beamrun KBUILD_BUILD_HOST=beamrun"
