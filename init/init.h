@@ -37,7 +37,7 @@ struct init_vol {
 	char mnt[INIT_PATH_MAX];
 	char fstype[16]; /* "auto" tries ext4, iso9660, erofs, squashfs */
 	int ro;
-	int mounted; /* set by init_fs_volumes, read by the teardown */
+	int mounted;  /* set by init_fs_volumes, read by the teardown */
 	int writable; /* mounted read-write: set by init_fs_volumes */
 };
 
@@ -56,6 +56,8 @@ struct init_cfg {
 	size_t nargs;
 	char root[INIT_PATH_MAX]; /* OTP root unless -root overrides it */
 	unsigned stop_timeout_s;
+	/* Guest RAM in KiB (sysinfo(2), not from the launcher); 0: unknown. */
+	unsigned long mem_kib;
 };
 
 /* log.c: every line goes to the console with the "beamrun-init: " prefix. */
@@ -94,8 +96,9 @@ void init_fs_teardown(const struct init_cfg *cfg);
 int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen);
 const char *init_etc_inetrc(void);
 /* The cookie from fw_cfg, if the launcher passed one, into HOME. */
-#define INIT_COOKIE_FWCFG "/sys/firmware/qemu_fw_cfg/by_name/opt/beamrun/cookie/raw"
-#define INIT_COOKIE_FILE  "/tmp/.erlang.cookie"
+#define INIT_COOKIE_FWCFG                                                      \
+	"/sys/firmware/qemu_fw_cfg/by_name/opt/beamrun/cookie/raw"
+#define INIT_COOKIE_FILE "/tmp/.erlang.cookie"
 int init_etc_cookie(char *err, size_t errlen);
 
 /* net.c: loopback, hostname, addresses and routes. */

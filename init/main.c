@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -61,6 +62,7 @@ static void init_console(void)
 static void init_read_cfg(int argc, char **argv)
 {
 	static char cmdline[CMDLINE_MAX];
+	struct sysinfo si;
 	char err[256];
 	char *json = NULL;
 	ssize_t n;
@@ -84,6 +86,8 @@ static void init_read_cfg(int argc, char **argv)
 	if (init_cfg_parse(&cfg, json, err, sizeof(err)))
 		init_fatal("bad configuration", err);
 	init_verbose = cfg.verbose;
+	if (!sysinfo(&si))
+		cfg.mem_kib = (unsigned long)si.totalram * si.mem_unit / 1024;
 }
 
 int main(int argc, char **argv)

@@ -460,6 +460,66 @@ static void test_beam_emu_flags(void **state)
 	init_beam_free(&b);
 }
 
+/*
+ * The process and port tables follow a small guest's RAM (MemTotal in
+ * KiB), unless the user set +P or +Q; 128 MiB and more keep beam's own.
+ */
+static void test_beam_table_limits(void **state)
+{
+	static const char *const args[] = {"-noshell", NULL};
+	static const char *const user_p[] = {"+P", "1024", "-noshell", NULL};
+	static const struct {
+		unsigned long mem_kib;
+		const char *p, *q; /* NULL: no flag */
+	} cases[] = {
+	    {23000, "65536", "16384"},	/* -m 32 */
+	    {52000, "131072", "32768"}, /* -m 64 */
+	    {3000, "16384", "4096"},	/* the floors */
+	    {120000, NULL, NULL},	/* -m 128: beam's defaults */
+	    {0, NULL, NULL},		/* unknown */
+	};
+	struct init_cfg cfg;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		const char *p = NULL, *q = NULL;
+
+		cfg_with(&cfg, root, args);
+		cfg.mem_kib = cases[i].mem_kib;
+		prepare_ok(&cfg);
+		for (j = 1; b.argv[j] && strcmp(b.argv[j], "--"); j++) {
+			if (!strcmp(b.argv[j], "-P"))
+				p = b.argv[j + 1];
+			if (!strcmp(b.argv[j], "-Q"))
+				q = b.argv[j + 1];
+		}
+		if (cases[i].p)
+			assert_non_null(p), assert_string_equal(p, cases[i].p);
+		else
+			assert_null(p);
+		if (cases[i].q)
+			assert_non_null(q), assert_string_equal(q, cases[i].q);
+		else
+			assert_null(q);
+		init_beam_free(&b);
+	}
+
+	/* The user's +P wins and stays alone; -Q still follows the RAM. */
+	cfg_with(&cfg, root, user_p);
+	cfg.mem_kib = 23000;
+	prepare_ok(&cfg);
+	assert_vec(b.argv,
+		   (const char *const[]){
+		       emu,	    "-P",    "1024",	  "-sbwt", "none",
+		       "-sbwtdcpu", "none",  "-sbwtdio",  "none",  "-fnu",
+		       "-Q",	    "16384", "--",	  "-root", root,
+		       "-bindir",   bindir,  "-progname", "erl",   "--",
+		       "-home",	    "/tmp",  "-noshell",  NULL},
+		   "argv");
+	init_beam_free(&b);
+}
+
 /* Emulator and init sections split as they should, whatever the flag. */
 static void test_beam_sections(void **state)
 {
@@ -691,6 +751,7 @@ int main(void)
 	    BEAM_TEST(test_beam_baked),
 	    BEAM_TEST(test_beam_rumprun),
 	    BEAM_TEST(test_beam_emu_flags),
+	    BEAM_TEST(test_beam_table_limits),
 	    BEAM_TEST(test_beam_sections),
 	    BEAM_TEST(test_beam_extra),
 	    BEAM_TEST(test_beam_env),
