@@ -303,6 +303,81 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 	return -1;
 }
 
+int br_parse_dns(const char *spec, char *out, size_t len)
+{
+	char addr[64];
+	unsigned char bin[16];
+	const char *hash = strchr(spec, '#');
+	size_t alen = hash ? (size_t)(hash - spec) : strlen(spec);
+	unsigned long port = 53;
+
+	if (alen == 0 || alen >= sizeof(addr)) {
+		br_seterr("--dns %s: expected ADDR[#PORT], as in 10.0.2.3 or "
+			  "10.0.2.2#5353",
+			  spec);
+		return -1;
+	}
+	memcpy(addr, spec, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bin) != 1 &&
+	    inet_pton(AF_INET6, addr, bin) != 1) {
+		br_seterr("--dns %s: %s is not an IPv4 or IPv6 address", spec,
+			  addr);
+		return -1;
+	}
+	if (hash) {
+		char *end;
+
+		errno = 0;
+		port = strtoul(hash + 1, &end, 10);
+		if (errno || end == hash + 1 || *end || port < 1 ||
+		    port > 65535 || hash[1] == '-' || hash[1] == '+') {
+			br_seterr("--dns %s: port must be 1-65535", spec);
+			return -1;
+		}
+	}
+	if (port == 53)
+		snprintf(out, len, "%s", addr);
+	else
+		snprintf(out, len, "%s#%lu", addr, port);
+	return 0;
+}
+
+int br_parse_host(const char *spec, struct br_host *h)
+{
+	const char *colon = strchr(spec, ':');
+	unsigned char bin[16];
+	size_t i, nlen = colon ? (size_t)(colon - spec) : 0;
+
+	memset(h, 0, sizeof(*h));
+	if (!colon || nlen == 0 || !colon[1]) {
+		br_seterr("--add-host %s: expected NAME:ADDR", spec);
+		return -1;
+	}
+	for (i = 0; i < nlen; i++)
+		if (!(spec[i] == '-' || spec[i] == '.' ||
+		      (spec[i] >= 'a' && spec[i] <= 'z') ||
+		      (spec[i] >= 'A' && spec[i] <= 'Z') ||
+		      (spec[i] >= '0' && spec[i] <= '9')))
+			break;
+	if (i < nlen || nlen >= sizeof(h->name) || spec[0] == '-' ||
+	    spec[0] == '.') {
+		br_seterr("--add-host %s: %.*s is not a valid host name", spec,
+			  (int)nlen, spec);
+		return -1;
+	}
+	if (strlen(colon + 1) >= sizeof(h->addr) ||
+	    (inet_pton(AF_INET, colon + 1, bin) != 1 &&
+	     inet_pton(AF_INET6, colon + 1, bin) != 1)) {
+		br_seterr("--add-host %s: %s is not an IPv4 or IPv6 address",
+			  spec, colon + 1);
+		return -1;
+	}
+	memcpy(h->name, spec, nlen);
+	snprintf(h->addr, sizeof(h->addr), "%s", colon + 1);
+	return 0;
+}
+
 /* A "." or ".." component could put a volume over the root. */
 static int path_has_dots(const char *p)
 {
