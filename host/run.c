@@ -270,7 +270,7 @@ static const char *nic_static_addr(const struct br_nic *n)
 }
 
 /* " (tag TAG)" after an interface's name, when it has a tag. */
-#define TAGGED(n) (n)->tag[0] ? " (" : "", (n)->tag, (n)->tag[0] ? ")" : ""
+#define TAGGED(n) (n)->tag[0] ? " (tag " : "", (n)->tag, (n)->tag[0] ? ")" : ""
 
 static int vm_check(const struct br_vm *vm)
 {
