@@ -115,13 +115,22 @@ struct br_nic {
 	char gw[64];
 	int family;
 	unsigned char mac[6];
+	/*
+	 * A -W of the other family for the same NIC: its IPv6 (method6
+	 * static or auto) beside the IPv4 above (static or dhcp).
+	 */
+	enum br_net_method method6;
+	char addr6[64];
+	int prefix6;
+	char gw6[64];
 };
 /* "-I TAG,BASE,BACKEND": BACKEND is qemu's -net/-netdev text. */
 int br_parse_nic(const char *spec, struct br_nic *n);
 /*
  * "-W TAG,inet,static,ADDR/BITS[,GW]", "TAG,inet,dhcp",
  * "TAG,inet6,auto", "TAG,inet6,static,ADDR/BITS[,GW]": fills the NIC
- * with that tag, which must exist.
+ * with that tag, which must exist. One IPv4 and one IPv6 -W may name
+ * the same NIC; a second one of a family replaces the first.
  */
 int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic);
 /*

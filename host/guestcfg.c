@@ -130,6 +130,17 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		a = json_object_new_array();
 		for (i = 0; i < vm->nnic; i++) {
 			json_object_array_add(a, guestcfg_nic(&vm->nic[i], i));
+			if (vm->nic[i].method6 != BR_NET_NONE) {
+				/* Its IPv6, as a second entry for the NIC. */
+				struct br_nic v6 = vm->nic[i];
+
+				v6.method = v6.method6;
+				v6.family = AF_INET6;
+				memcpy(v6.addr, v6.addr6, sizeof(v6.addr));
+				v6.prefix = v6.prefix6;
+				memcpy(v6.gw, v6.gw6, sizeof(v6.gw));
+				json_object_array_add(a, guestcfg_nic(&v6, i));
+			}
 			/* With DHCP, the lease names the nameserver. */
 			if (br_nic_is_user(&vm->nic[i]) &&
 			    vm->nic[i].method != BR_NET_DHCP)

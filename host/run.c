@@ -270,7 +270,10 @@ static const char *nic_static_addr(const struct br_nic *n)
 }
 
 /* " (tag TAG)" after an interface's name, when it has a tag. */
-#define TAGGED(n) (n)->tag[0] ? " (tag " : "", (n)->tag, (n)->tag[0] ? ")" : ""
+#define TAGGED(n)                                                              \
+	(n)->tag[0] && strncmp((n)->tag, "eth", 3) ? " (tag " : "",            \
+	    (n)->tag[0] && strncmp((n)->tag, "eth", 3) ? (n)->tag : "",        \
+	    (n)->tag[0] && strncmp((n)->tag, "eth", 3) ? ")" : ""
 
 static int vm_check(const struct br_vm *vm)
 {
@@ -314,21 +317,33 @@ static int vm_check(const struct br_vm *vm)
 			  vm->mem_mib, BR_MIN_MEM);
 		return -1;
 	}
-	for (i = 0; i < vm->nnic; i++) {
-		const char *ai = nic_static_addr(&vm->nic[i]);
+	{
+		/* Every static address, IPv4 and IPv6, with its NIC. */
+		const char *addr[2 * BR_MAX_NIC];
+		size_t at[2 * BR_MAX_NIC], na = 0, a, b;
 
-		for (j = i + 1; j < vm->nnic && ai; j++) {
-			const char *aj = nic_static_addr(&vm->nic[j]);
-
-			if (aj && !strcmp(ai, aj)) {
-				br_seterr(
-				    "interfaces eth%zu%s%s%s and eth%zu%s%s%s "
-				    "both have address %s",
-				    i, TAGGED(&vm->nic[i]), j,
-				    TAGGED(&vm->nic[j]), ai);
-				return -1;
+		for (i = 0; i < vm->nnic; i++) {
+			if (nic_static_addr(&vm->nic[i])) {
+				addr[na] = nic_static_addr(&vm->nic[i]);
+				at[na++] = i;
+			}
+			if (vm->nic[i].method6 == BR_NET_STATIC) {
+				addr[na] = vm->nic[i].addr6;
+				at[na++] = i;
 			}
 		}
+		for (a = 0; a < na; a++)
+			for (b = a + 1; b < na; b++)
+				if (!strcmp(addr[a], addr[b])) {
+					br_seterr(
+					    "interfaces eth%zu%s%s%s and "
+					    "eth%zu%s%s%s both have "
+					    "address %s",
+					    at[a], TAGGED(&vm->nic[at[a]]),
+					    at[b], TAGGED(&vm->nic[at[b]]),
+					    addr[a]);
+					return -1;
+				}
 	}
 	/*
 	 * TODO: the kernel's DHCP client (ip=) configures one interface;
@@ -369,6 +384,8 @@ static const char run_usage[] =
     "  -W, --ifconfig TAG,inet,static,ADDR/BITS[,GW] | TAG,inet,dhcp |\n"
     "                 TAG,inet6,auto | TAG,inet6,static,ADDR/BITS[,GW]\n"
     "                          how the NIC tagged TAG gets its address\n"
+    "                          (one IPv4 and one IPv6 each; --net's NIC\n"
+    "                          is eth0)\n"
     "      --dns ADDR[#PORT]   nameserver for Erlang's DNS client (up to\n"
     "                          4; replaces the network's own)\n"
     "      --add-host NAME:ADDR  a line in the guest's /etc/hosts\n"
@@ -651,12 +668,24 @@ int cmd_run(int argc, char **argv)
 	if (strcmp(net, "none")) {
 		vm.nic[0].backend = xstrdup("user");
 		/* dhcp: the address from qemu's DHCP server, as on a LAN. */
-		if (!strcmp(net, "dhcp"))
+		if (!strcmp(net, "dhcp")) {
 			vm.nic[0].method = BR_NET_DHCP;
+		} else {
+			/* The user network's fixed address, as -W would. */
+			vm.nic[0].method = BR_NET_STATIC;
+			strcpy(vm.nic[0].addr, "10.0.2.15");
+			vm.nic[0].prefix = 24;
+			strcpy(vm.nic[0].gw, "10.0.2.2");
+		}
 		vm.nic[0].family = AF_INET;
 		vm.nic[0].mac[0] = 0x52;
 		vm.nic[0].mac[1] = 0x54;
 		vm.nic[0].mac[5] = 0x01;
+		/* So that -W eth0,... reaches it, unless -I took the tag. */
+		for (l = 0; l < nlan && strcmp(lan[l].tag, "eth0"); l++)
+			;
+		if (l == nlan)
+			strcpy(vm.nic[0].tag, "eth0");
 		vm.nnic = 1;
 	}
 	/* -I and --lan NICs come after the user NIC: eth1, eth2, ... */

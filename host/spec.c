@@ -247,10 +247,40 @@ int br_parse_addr(const char *spec, int family, struct br_nic *n)
 	return 0;
 }
 
+/*
+ * Put what -W parsed (in t) into the NIC: IPv6 beside IPv4 goes to the
+ * method6 fields, so one NIC can have both.
+ */
+static void netspec_merge(struct br_nic *n, const struct br_nic *t)
+{
+	int v4 = n->method != BR_NET_NONE && n->family == AF_INET;
+
+	if (t->family == AF_INET6 && v4) {
+		n->method6 = t->method;
+		snprintf(n->addr6, sizeof(n->addr6), "%s", t->addr);
+		n->prefix6 = t->prefix;
+		snprintf(n->gw6, sizeof(n->gw6), "%s", t->gw);
+		return;
+	}
+	if (t->family == AF_INET && n->method != BR_NET_NONE &&
+	    n->family == AF_INET6) {
+		/* IPv6 came first: it moves beside the IPv4. */
+		n->method6 = n->method;
+		snprintf(n->addr6, sizeof(n->addr6), "%s", n->addr);
+		n->prefix6 = n->prefix;
+		snprintf(n->gw6, sizeof(n->gw6), "%s", n->gw);
+	}
+	n->method = t->method;
+	n->family = t->family;
+	snprintf(n->addr, sizeof(n->addr), "%s", t->addr);
+	n->prefix = t->prefix;
+	snprintf(n->gw, sizeof(n->gw), "%s", t->gw);
+}
+
 int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 {
 	const char *c = strchr(spec, ',');
-	struct br_nic *n = NULL;
+	struct br_nic *n = NULL, t;
 	size_t i, tl;
 	const char *rest;
 
@@ -272,22 +302,29 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 		return -1;
 	}
 	rest = c + 1;
+	memset(&t, 0, sizeof(t));
 	if (!strcmp(rest, "inet,dhcp")) {
-		n->method = BR_NET_DHCP;
-		n->family = AF_INET;
+		t.method = BR_NET_DHCP;
+		t.family = AF_INET;
+		netspec_merge(n, &t);
 		return 0;
 	}
 	if (!strcmp(rest, "inet6,auto")) {
-		n->method = BR_NET_AUTO6;
-		n->family = AF_INET6;
+		t.method = BR_NET_AUTO6;
+		t.family = AF_INET6;
+		netspec_merge(n, &t);
 		return 0;
 	}
 	if (!strncmp(rest, "inet,static,", 12)) {
-		if (br_parse_addr(rest + 12, AF_INET, n) == 0)
+		if (br_parse_addr(rest + 12, AF_INET, &t) == 0) {
+			netspec_merge(n, &t);
 			return 0;
+		}
 	} else if (!strncmp(rest, "inet6,static,", 13)) {
-		if (br_parse_addr(rest + 13, AF_INET6, n) == 0)
+		if (br_parse_addr(rest + 13, AF_INET6, &t) == 0) {
+			netspec_merge(n, &t);
 			return 0;
+		}
 	} else {
 		br_seterr("-W %s: method must be inet,static, inet,dhcp, "
 			  "inet6,static or inet6,auto",

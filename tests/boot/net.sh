@@ -131,19 +131,26 @@ check "DHCP: the host name resolves to the leased address (hosts file)" \
 	test "$(field "$W/dhcp.log" "byname dhcpvm")" = 10.0.9.50
 
 # --- IPv6: static, and SLAAC from qemu's router advertisements ------------------
-boot_bg "$W/v6.log" run \
-	-I slaac,vioif,'user,ipv6=on' -W slaac,inet6,auto \
-	-I st6,vioif,'user,ipv6=on,ipv6-net=fd00:9::/64' \
-	-W st6,inet6,static,fd00:9::15/64,fd00:9::2 \
-	"$W/nc.img" wait6:eth1 wait6:eth2 ifs
+# eth0: the user network's IPv4 and SLAAC beside it; eth1: a user network
+# with its own prefixes, static IPv4 and IPv6; eth2: IPv6 only, SLAAC.
+boot_bg "$W/v6.log" run -W eth0,inet6,auto \
+	-I st,vioif,'user,net=10.0.8.0/24,ipv6-net=fd00:9::/64' \
+	-W st,inet,static,10.0.8.15/24 -W st,inet6,static,fd00:9::15/64,fd00:9::2 \
+	-I slaac,vioif,'user,ipv4=off,ipv6=on' -W slaac,inet6,auto \
+	"$W/nc.img" wait6:eth0 wait6:eth2 ifs
 pid_v6=$BG
 wait_exit "$pid_v6" 150
-check "IPv6: SLAAC gives eth1 an address in qemu's fec0::/64" \
-	bash -c "tr -d '\r' <'$W/v6.log' | grep -qE '^netcheck wait6 eth1 fec0::[0-9a-f:]+$'"
-check "IPv6: static fd00:9::15 on eth2, as inet:getifaddrs/0 shows" \
-	has "$W/v6.log" "^netcheck if eth2 fd00:9::15$"
-check "IPv6: eth0 keeps its IPv4 address beside them" \
-	has "$W/v6.log" "^netcheck if eth0 10\.0\.2\.15$"
+check "IPv6: SLAAC gives eth2 (IPv6 only) an address in qemu's fec0::/64" \
+	bash -c "tr -d '\r' <'$W/v6.log' | grep -qE '^netcheck wait6 eth2 fec0::[0-9a-f:]+$'"
+check "IPv6: static fd00:9::15 on eth1, as inet:getifaddrs/0 shows" \
+	has "$W/v6.log" "^netcheck if eth1 fd00:9::15$"
+check "IPv6: ... beside eth1's static IPv4 10.0.8.15" \
+	has "$W/v6.log" "^netcheck if eth1 10\.0\.8\.15$"
+check "IPv6: SLAAC on eth0 (-W eth0,inet6,auto) beside its 10.0.2.15" \
+	bash -c "tr -d '\r' <'$W/v6.log' | grep -qE '^netcheck wait6 eth0 fec0::[0-9a-f:]+$' &&
+		 tr -d '\r' <'$W/v6.log' | grep -q '^netcheck if eth0 10.0.2.15$'"
+check "IPv6: eth2 has no IPv4 address" \
+	bash -c "! tr -d '\r' <'$W/v6.log' | grep -qE '^netcheck if eth2 [0-9.]+$'"
 
 # --- two VMs on one socket segment; two NICs on two backends -----------------------
 # vma: eth0 user network (with a -p forward), eth1 the segment's listening

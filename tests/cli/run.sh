@@ -300,6 +300,10 @@ expect_fail "run: an interface at the user network's own address" 125 \
 	-W "a,inet,static,10.0.2.15/24" "$G"
 expect_fail "run: a --lan at the user network's own address" 125 "both have address 10.0.2.15" \
 	"$BEAMRUN" run --lan "$W,10.0.2.15/24" "$G"
+expect_fail "run: two interfaces with one IPv6 address" 125 \
+	"interfaces eth0 and eth1 \(tag a\) both have address fd00::15" \
+	"$BEAMRUN" run -W eth0,inet6,static,fd00::15/64 -I "a,vioif,user" \
+	-W "a,inet6,static,fd00::15/64" "$G"
 expect_fail "run: two interfaces with DHCP" 125 "only one interface can use DHCP" \
 	"$BEAMRUN" run --net dhcp -I "a,vioif,user" -W "a,inet,dhcp" "$G"
 expect_fail "run: --dns that is no address" 125 "--dns ns1: ns1 is not an IPv4 or IPv6 address" \

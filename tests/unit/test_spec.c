@@ -222,6 +222,38 @@ static void test_netspec_dynamic(void **state)
 	assert_int_equal(nics[1].family, AF_INET6);
 }
 
+/* One IPv4 and one IPv6 -W for one NIC, in either order. */
+static void test_netspec_dual_stack(void **state)
+{
+	struct br_nic nics[2];
+
+	(void)state;
+	two_nics(nics);
+	assert_int_equal(br_parse_netspec("net0,inet,dhcp", nics, 2), 0);
+	assert_int_equal(
+	    br_parse_netspec("net0,inet6,static,fd00::2/64,fd00::1", nics, 2),
+	    0);
+	assert_int_equal(nics[0].method, BR_NET_DHCP);
+	assert_int_equal(nics[0].family, AF_INET);
+	assert_int_equal(nics[0].method6, BR_NET_STATIC);
+	assert_string_equal(nics[0].addr6, "fd00::2");
+	assert_int_equal(nics[0].prefix6, 64);
+	assert_string_equal(nics[0].gw6, "fd00::1");
+
+	assert_int_equal(br_parse_netspec("net1,inet6,auto", nics, 2), 0);
+	assert_int_equal(
+	    br_parse_netspec("net1,inet,static,10.0.0.2/24", nics, 2), 0);
+	assert_int_equal(nics[1].method, BR_NET_STATIC);
+	assert_int_equal(nics[1].family, AF_INET);
+	assert_string_equal(nics[1].addr, "10.0.0.2");
+	assert_int_equal(nics[1].method6, BR_NET_AUTO6);
+	/* A second -W of one family replaces the first. */
+	assert_int_equal(
+	    br_parse_netspec("net1,inet,static,10.0.0.3/24", nics, 2), 0);
+	assert_string_equal(nics[1].addr, "10.0.0.3");
+	assert_int_equal(nics[1].method6, BR_NET_AUTO6);
+}
+
 static void test_netspec_inet6_static(void **state)
 {
 	struct br_nic nics[2];
@@ -698,6 +730,7 @@ int main(void)
 	    cmocka_unit_test(test_netspec_static),
 	    cmocka_unit_test(test_netspec_dynamic),
 	    cmocka_unit_test(test_netspec_inet6_static),
+	    cmocka_unit_test(test_netspec_dual_stack),
 	    cmocka_unit_test(test_netspec_bad),
 	    cmocka_unit_test(test_dns),
 	    cmocka_unit_test(test_add_host),
