@@ -124,7 +124,8 @@ static void etc_ns_term(const char *addr, char *out, size_t len)
  */
 int init_etc_setup(struct init_cfg *cfg, char *err, size_t errlen)
 {
-	char buf[2048] = "", addr[INET_ADDRSTRLEN], term[64];
+	char buf[2048] = "", addr[INET_ADDRSTRLEN], term[64], names[140];
+	const char *dot;
 	size_t i;
 	int dhcp = 0;
 
@@ -134,19 +135,24 @@ int init_etc_setup(struct init_cfg *cfg, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
+	/* A host name with a domain gets its first label as an alias. */
+	dot = strchr(cfg->hostname, '.');
+	snprintf(names, sizeof(names), "%s", cfg->hostname);
+	if (dot)
+		etc_cat(names, sizeof(names), "\t%.*s",
+			(int)(dot - cfg->hostname), cfg->hostname);
 	etc_cat(buf, sizeof(buf), "127.0.0.1\tlocalhost\n::1\tlocalhost\n");
 	for (i = 0; i < cfg->nnet; i++) {
 		const struct init_net *n = &cfg->net[i];
 
 		if (n->method == INIT_NET_STATIC) {
-			etc_cat(buf, sizeof(buf), "%s\t%s\n", n->addr,
-				cfg->hostname);
+			etc_cat(buf, sizeof(buf), "%s\t%s\n", n->addr, names);
 		} else if (n->method == INIT_NET_DHCP) {
 			dhcp = 1;
 			etc_if_addr(n->ifname, addr, sizeof(addr));
 			if (addr[0])
 				etc_cat(buf, sizeof(buf), "%s\t%s\n", addr,
-					cfg->hostname);
+					names);
 		}
 	}
 	for (i = 0; i < cfg->nhosts; i++)

@@ -45,10 +45,10 @@ check "dnsmasq: serves the test zone on 127.0.0.1:$dport" \
 	kill -0 "$DNSMASQ_PID"
 
 # --- static IPv4, DNS, hosts file, entropy, clock: one guest --------------------
-boot_bg "$W/dns.log" run -N myvm --dns "10.0.2.2#$dport" \
+boot_bg "$W/dns.log" run -N myvm.test --dns "10.0.2.2#$dport" \
 	--add-host extra.test:10.7.7.7 "$W/nc.img" \
-	time ifs rc rng byname:svc.test res:svc.test byname:myvm \
-	byname:extra.test nx:nosuch.test
+	time ifs rc rng byname:svc.test res:svc.test byname:myvm.test \
+	byname:myvm byname:extra.test nx:nosuch.test byname:svc
 pid=$BG
 # The host's clock the moment the guest's line is seen (polled every
 # 0.1 s; the console's delay counts against the guest).
@@ -77,11 +77,15 @@ check "DNS-NATIVE-RESOLVER: inet_res:lookup(\"svc.test\", in, a) agrees" \
 check "DNS: the queries reached the dnsmasq on the host" \
 	grep -q "query\[A\] svc.test from 127.0.0.1" "$W/dnsmasq.log"
 check "hosts file: the -N host name resolves to the guest's address" \
+	test "$(field "$W/dns.log" "byname myvm.test")" = 10.0.2.15
+check "hosts file: ... and so does its first label" \
 	test "$(field "$W/dns.log" "byname myvm")" = 10.0.2.15
+check "DNS-NATIVE-RESOLVER: a single-label name is tried with -N's domain (svc -> svc.test)" \
+	test "$(field "$W/dns.log" "byname svc")" = 10.9.8.7
 check "hosts file: an --add-host entry resolves" \
 	test "$(field "$W/dns.log" "byname extra.test")" = 10.7.7.7
 check "hosts file: ... without asking the DNS server" \
-	bash -c "! grep -qE 'query.* (myvm|extra.test) ' '$W/dnsmasq.log'"
+	bash -c "! grep -qE 'query.* (myvm|myvm.test|extra.test) ' '$W/dnsmasq.log'"
 nx=$(field "$W/dns.log" "nx nosuch.test")
 echo "# nxdomain: $nx (ms)"
 check "DNS: an unknown name gives {error,nxdomain}" \
@@ -185,7 +189,7 @@ check "segment: vmb reached vma's 10.0.5.1:7000 from 10.0.5.2 over TCP" \
 	has "$W/vmb.log" "^netcheck connect 10\.0\.5\.1:7000 from 10\.0\.5\.2 got served hello$"
 check "segment: vma got the line from 10.0.5.2" \
 	has "$W/vma.log" "^netcheck serve got hello from 10\.0\.5\.2$"
-check "EPMDLESS-PORT-AND-RESOLUTION: a@vma pings b@vmb by host-file name" \
+check "EPMDLESS-PORT-AND-RESOLUTION, EPMD-MISSING (a): -sname a@vma, no epmd, pings b@vmb by its hosts-file name" \
 	has "$W/vma.log" "^netcheck ping b@vmb pong$"
 check "EPMDLESS-PORT-AND-RESOLUTION: b@vmb pings a@vma" \
 	has "$W/vmb.log" "^netcheck ping a@vma pong$"
