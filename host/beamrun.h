@@ -115,13 +115,22 @@ struct br_nic {
 	char gw[64];
 	int family;
 	unsigned char mac[6];
+	/*
+	 * A -W of the other family for the same NIC: its IPv6 (method6
+	 * static or auto) beside the IPv4 above (static or dhcp).
+	 */
+	enum br_net_method method6;
+	char addr6[64];
+	int prefix6;
+	char gw6[64];
 };
 /* "-I TAG,BASE,BACKEND": BACKEND is qemu's -net/-netdev text. */
 int br_parse_nic(const char *spec, struct br_nic *n);
 /*
  * "-W TAG,inet,static,ADDR/BITS[,GW]", "TAG,inet,dhcp",
  * "TAG,inet6,auto", "TAG,inet6,static,ADDR/BITS[,GW]": fills the NIC
- * with that tag, which must exist.
+ * with that tag, which must exist. One IPv4 and one IPv6 -W may name
+ * the same NIC; a second one of a family replaces the first.
  */
 int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic);
 /*
@@ -131,8 +140,21 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic);
 int br_parse_lan(const char *spec, struct br_nic *n);
 /* Whether the NIC uses qemu's user-mode network (slirp). */
 int br_nic_is_user(const struct br_nic *n);
-/* Parse ADDR/BITS[,GW] into a NIC (shared by -W and run's --ip). */
+/* Parse ADDR/BITS[,GW] into a NIC (shared by -W and --lan). */
 int br_parse_addr(const char *spec, int family, struct br_nic *n);
+/*
+ * "--dns ADDR[#PORT]": a nameserver for the guest's DNS client, written
+ * to out as "ADDR" (port 53) or "ADDR#PORT".
+ */
+#define BR_MAX_DNS 4
+int br_parse_dns(const char *spec, char *out, size_t len);
+/* "--add-host NAME:ADDR": a line for the guest's /etc/hosts. */
+#define BR_MAX_HOSTS 16
+struct br_host {
+	char name[65];
+	char addr[64];
+};
+int br_parse_host(const char *spec, struct br_host *h);
 
 struct br_vol {
 	char *path;
@@ -216,22 +238,26 @@ struct br_vm {
 	size_t nvol;
 	struct strv env;
 	char hostname[65];
+	char dns[BR_MAX_DNS][64]; /* --dns: replaces the network's own */
+	size_t ndns;
+	struct br_host hosts[BR_MAX_HOSTS]; /* --add-host */
+	size_t nhosts;
 	struct strv args;	/* erl arguments replacing the baked ones */
 	struct strv app_args;	/* appended to the baked start function */
 	struct strv qemu_extra; /* rumprun -g */
 	const char *root;	/* OTP root override (-root in args wins) */
 	unsigned gdb_port;
 	unsigned stop_timeout;
-	char node[256];	       /* --node NAME@HOST, "" for none */
-	unsigned dist_port;    /* its distribution port (epmd-less) */
-	char *cookie;	       /* --cookie, handed over by fw_cfg */
-	const char *dist_tls;  /* guest directory of the TLS dist certs */
+	char node[256];		/* --node NAME@HOST, "" for none */
+	unsigned dist_port;	/* its distribution port (epmd-less) */
+	char *cookie;		/* --cookie, handed over by fw_cfg */
+	const char *dist_tls;	/* guest directory of the TLS dist certs */
 	char cookie_path[4096]; /* the file qemu reads it from */
 	int paused, interactive, dry_run, guest_verbose;
 	char kernel_path[4096]; /* filled by the launcher before building */
 	char qmp_path[4096];	/* QMP socket; "" for none */
-	int ready_fd;		/* detached: gets "QEMUPID\n" once qemu runs; 0: none */
-	unsigned long tsc_khz;	/* TCG: the host's TSC rate, 0 unknown */
+	int ready_fd; /* detached: gets "QEMUPID\n" once qemu runs; 0: none */
+	unsigned long tsc_khz; /* TCG: the host's TSC rate, 0 unknown */
 };
 
 /*

@@ -130,15 +130,55 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		a = json_object_new_array();
 		for (i = 0; i < vm->nnic; i++) {
 			json_object_array_add(a, guestcfg_nic(&vm->nic[i], i));
-			if (br_nic_is_user(&vm->nic[i]))
+			if (vm->nic[i].method6 != BR_NET_NONE) {
+				/* Its IPv6, as a second entry for the NIC. */
+				struct br_nic v6 = vm->nic[i];
+
+				v6.method = v6.method6;
+				v6.family = AF_INET6;
+				memcpy(v6.addr, v6.addr6, sizeof(v6.addr));
+				v6.prefix = v6.prefix6;
+				memcpy(v6.gw, v6.gw6, sizeof(v6.gw));
+				json_object_array_add(a, guestcfg_nic(&v6, i));
+			}
+			/* With DHCP, the lease names the nameserver. */
+			if (br_nic_is_user(&vm->nic[i]) &&
+			    vm->nic[i].method != BR_NET_DHCP)
 				user_dns = 1;
 		}
 		json_object_object_add(c, "net", a);
 	}
-	if (user_dns) {
+	/*
+	 * --dns replaces both the user network's nameserver and those a
+	 * DHCP lease names; without it the guest uses both.
+	 */
+	if (vm->ndns) {
+		a = json_object_new_array();
+		for (i = 0; i < vm->ndns; i++)
+			json_object_array_add(
+			    a, json_object_new_string(vm->dns[i]));
+		json_object_object_add(c, "dns", a);
+		json_object_object_add(c, "dhcp_dns",
+				       json_object_new_boolean(0));
+	} else if (user_dns) {
 		a = json_object_new_array();
 		json_object_array_add(a, json_object_new_string(USERNET_DNS));
 		json_object_object_add(c, "dns", a);
+	}
+	if (vm->nhosts) {
+		a = json_object_new_array();
+		for (i = 0; i < vm->nhosts; i++) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(
+			    o, "name",
+			    json_object_new_string(vm->hosts[i].name));
+			json_object_object_add(
+			    o, "addr",
+			    json_object_new_string(vm->hosts[i].addr));
+			json_object_array_add(a, o);
+		}
+		json_object_object_add(c, "hosts", a);
 	}
 	if (vm->nvol) {
 		a = json_object_new_array();

@@ -205,7 +205,8 @@ static int read_cookie_file(struct br_vm *vm, const char *path)
 		char why[256];
 
 		snprintf(why, sizeof(why), "%s", br_err());
-		br_seterr("--cookie-file %s: %s", path, why + strlen("--cookie: "));
+		br_seterr("--cookie-file %s: %s", path,
+			  why + strlen("--cookie: "));
 	}
 	return rc;
 }
@@ -255,6 +256,25 @@ static int port_busy(const struct br_fwd *f)
 }
 
 /* Conflicts qemu would report only after starting, in its own words. */
+/*
+ * The address a NIC gets statically; one without -W gets the user
+ * network's fixed address (guestcfg.c).
+ */
+static const char *nic_static_addr(const struct br_nic *n)
+{
+	if (n->method == BR_NET_STATIC)
+		return n->addr;
+	if (n->method == BR_NET_NONE)
+		return "10.0.2.15";
+	return NULL;
+}
+
+/* " (tag TAG)" after an interface's name, when it has a tag. */
+#define TAGGED(n)                                                              \
+	(n)->tag[0] && strncmp((n)->tag, "eth", 3) ? " (tag " : "",            \
+	    (n)->tag[0] && strncmp((n)->tag, "eth", 3) ? (n)->tag : "",        \
+	    (n)->tag[0] && strncmp((n)->tag, "eth", 3) ? ")" : ""
+
 static int vm_check(const struct br_vm *vm)
 {
 	size_t i, j;
@@ -297,17 +317,46 @@ static int vm_check(const struct br_vm *vm)
 			  vm->mem_mib, BR_MIN_MEM);
 		return -1;
 	}
-	for (i = 0; i < vm->nnic; i++)
-		for (j = i + 1; j < vm->nnic; j++)
-			if (vm->nic[i].method == BR_NET_STATIC &&
-			    vm->nic[j].method == BR_NET_STATIC &&
-			    !strcmp(vm->nic[i].addr, vm->nic[j].addr)) {
-				br_seterr("-W: interfaces %s and %s both have "
-					  "address %s",
-					  vm->nic[i].tag, vm->nic[j].tag,
-					  vm->nic[i].addr);
-				return -1;
+	{
+		/* Every static address, IPv4 and IPv6, with its NIC. */
+		const char *addr[2 * BR_MAX_NIC];
+		size_t at[2 * BR_MAX_NIC], na = 0, a, b;
+
+		for (i = 0; i < vm->nnic; i++) {
+			if (nic_static_addr(&vm->nic[i])) {
+				addr[na] = nic_static_addr(&vm->nic[i]);
+				at[na++] = i;
 			}
+			if (vm->nic[i].method6 == BR_NET_STATIC) {
+				addr[na] = vm->nic[i].addr6;
+				at[na++] = i;
+			}
+		}
+		for (a = 0; a < na; a++)
+			for (b = a + 1; b < na; b++)
+				if (!strcmp(addr[a], addr[b])) {
+					br_seterr(
+					    "interfaces eth%zu%s%s%s and "
+					    "eth%zu%s%s%s both have "
+					    "address %s",
+					    at[a], TAGGED(&vm->nic[at[a]]),
+					    at[b], TAGGED(&vm->nic[at[b]]),
+					    addr[a]);
+					return -1;
+				}
+	}
+	/*
+	 * TODO: the kernel's DHCP client (ip=) configures one interface;
+	 * a second needs a DHCP client in init. Refused rather than left
+	 * without an address.
+	 */
+	for (i = 0, j = 0; i < vm->nnic; i++)
+		if (vm->nic[i].method == BR_NET_DHCP && j++) {
+			br_seterr("eth%zu%s%s%s: only one interface can use "
+				  "DHCP (inet,dhcp or --net dhcp)",
+				  i, TAGGED(&vm->nic[i]));
+			return -1;
+		}
 	return 0;
 }
 
@@ -330,6 +379,16 @@ static const char run_usage[] =
     "                          its DHCP server (dhcp); none\n"
     "      --lan SWITCH,ADDR/BITS  one more NIC, on a vde_switch segment\n"
     "                          shared with other VMs, at ADDR\n"
+    "  -I, --nic TAG,vioif,BACKEND  one more NIC on any qemu backend\n"
+    "                          (socket,listen=..., stream,..., tap,...)\n"
+    "  -W, --ifconfig TAG,inet,static,ADDR/BITS[,GW] | TAG,inet,dhcp |\n"
+    "                 TAG,inet6,auto | TAG,inet6,static,ADDR/BITS[,GW]\n"
+    "                          how the NIC tagged TAG gets its address\n"
+    "                          (one IPv4 and one IPv6 each; --net's NIC\n"
+    "                          is eth0)\n"
+    "      --dns ADDR[#PORT]   nameserver for Erlang's DNS client (up to\n"
+    "                          4; replaces the network's own)\n"
+    "      --add-host NAME:ADDR  a line in the guest's /etc/hosts\n"
     "      --erl-args 'ARGS'   replace the image's erl arguments\n"
     "      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
     "      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
@@ -369,6 +428,10 @@ int cmd_run(int argc, char **argv)
 	    {"name", required_argument, NULL, 'M'},
 	    {"node", required_argument, NULL, 'O'},
 	    {"lan", required_argument, NULL, 'L'},
+	    {"dns", required_argument, NULL, 'X'},
+	    {"add-host", required_argument, NULL, 'H'},
+	    {"nic", required_argument, NULL, 'I'},
+	    {"ifconfig", required_argument, NULL, 'W'},
 	    {"dist-tls", required_argument, NULL, 'S'},
 	    {"dist-port", required_argument, NULL, 'P'},
 	    {"cookie", required_argument, NULL, 'C'},
@@ -383,6 +446,7 @@ int cmd_run(int argc, char **argv)
 	int detach = 0;
 	struct br_nic lan[BR_MAX_NIC - 1];
 	size_t nlan = 0, l;
+	struct strv wspecs = {0};
 	int i;
 
 	memset(&vm, 0, sizeof(vm));
@@ -390,8 +454,8 @@ int cmd_run(int argc, char **argv)
 	vm.cpus = 1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:m:c:e:b:N:dvh", opts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "+p:m:c:e:b:N:I:W:dvh", opts,
+				NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
@@ -490,6 +554,55 @@ int cmd_run(int argc, char **argv)
 				bad = br_parse_lan(optarg, &lan[nlan++]) != 0;
 			}
 			break;
+		case 'I':
+			/* -I TAG,vioif,BACKEND as for qemu: eth1, eth2, ... */
+			if (nlan == BR_MAX_NIC - 1) {
+				br_seterr("-I %s: at most %d interfaces",
+					  optarg, BR_MAX_NIC);
+				bad = 1;
+				break;
+			}
+			bad = br_parse_nic(optarg, &lan[nlan]) != 0;
+			if (!bad) {
+				for (l = 0; l < nlan; l++)
+					if (!strcmp(lan[l].tag, lan[nlan].tag))
+						break;
+				if (l < nlan) {
+					br_seterr("-I %s: tag %s is already "
+						  "used",
+						  optarg, lan[l].tag);
+					free(lan[nlan].backend);
+					bad = 1;
+					break;
+				}
+				nlan++;
+			}
+			break;
+		case 'W':
+			/* Applied once every -I is known. */
+			strv_push(&wspecs, optarg);
+			break;
+		case 'X':
+			if (vm.ndns == BR_MAX_DNS) {
+				br_seterr("--dns: at most %d nameservers",
+					  BR_MAX_DNS);
+				bad = 1;
+				break;
+			}
+			bad = br_parse_dns(optarg, vm.dns[vm.ndns],
+					   sizeof(vm.dns[0])) != 0;
+			vm.ndns += !bad;
+			break;
+		case 'H':
+			if (vm.nhosts == BR_MAX_HOSTS) {
+				br_seterr("--add-host: at most %d",
+					  BR_MAX_HOSTS);
+				bad = 1;
+				break;
+			}
+			bad = br_parse_host(optarg, &vm.hosts[vm.nhosts]) != 0;
+			vm.nhosts += !bad;
+			break;
 		case 'P':
 			bad = parse_uint("--dist-port", optarg, 1, 65535,
 					 &vm.dist_port);
@@ -555,18 +668,40 @@ int cmd_run(int argc, char **argv)
 	if (strcmp(net, "none")) {
 		vm.nic[0].backend = xstrdup("user");
 		/* dhcp: the address from qemu's DHCP server, as on a LAN. */
-		if (!strcmp(net, "dhcp"))
+		if (!strcmp(net, "dhcp")) {
 			vm.nic[0].method = BR_NET_DHCP;
+		} else {
+			/* The user network's fixed address, as -W would. */
+			vm.nic[0].method = BR_NET_STATIC;
+			strcpy(vm.nic[0].addr, "10.0.2.15");
+			vm.nic[0].prefix = 24;
+			strcpy(vm.nic[0].gw, "10.0.2.2");
+		}
 		vm.nic[0].family = AF_INET;
 		vm.nic[0].mac[0] = 0x52;
 		vm.nic[0].mac[1] = 0x54;
 		vm.nic[0].mac[5] = 0x01;
+		/* So that -W eth0,... reaches it, unless -I took the tag. */
+		for (l = 0; l < nlan && strcmp(lan[l].tag, "eth0"); l++)
+			;
+		if (l == nlan)
+			strcpy(vm.nic[0].tag, "eth0");
 		vm.nnic = 1;
 	}
-	/* Segments come after the user NIC: eth1, eth2, ... */
+	/* -I and --lan NICs come after the user NIC: eth1, eth2, ... */
+	if (vm.nnic + nlan > BR_MAX_NIC) {
+		br_die_msg("at most %d interfaces, --net's included",
+			   BR_MAX_NIC);
+		goto out;
+	}
 	for (l = 0; l < nlan; l++)
 		vm.nic[vm.nnic++] = lan[l];
 	nlan = 0;
+	for (l = 0; l < wspecs.n; l++)
+		if (br_parse_netspec(wspecs.v[l], vm.nic, vm.nnic)) {
+			br_die_msg("%s", br_err());
+			goto out;
+		}
 	if (vm_check(&vm) || choose_accel(&vm, accel)) {
 		br_die_msg("%s", br_err());
 		goto out;
@@ -578,6 +713,7 @@ int cmd_run(int argc, char **argv)
 out:
 	for (l = 0; l < nlan; l++)
 		free(lan[l].backend);
+	strv_free(&wspecs);
 	vm_free(&vm);
 	return rc;
 }

@@ -247,10 +247,40 @@ int br_parse_addr(const char *spec, int family, struct br_nic *n)
 	return 0;
 }
 
+/*
+ * Put what -W parsed (in t) into the NIC: IPv6 beside IPv4 goes to the
+ * method6 fields, so one NIC can have both.
+ */
+static void netspec_merge(struct br_nic *n, const struct br_nic *t)
+{
+	int v4 = n->method != BR_NET_NONE && n->family == AF_INET;
+
+	if (t->family == AF_INET6 && v4) {
+		n->method6 = t->method;
+		snprintf(n->addr6, sizeof(n->addr6), "%s", t->addr);
+		n->prefix6 = t->prefix;
+		snprintf(n->gw6, sizeof(n->gw6), "%s", t->gw);
+		return;
+	}
+	if (t->family == AF_INET && n->method != BR_NET_NONE &&
+	    n->family == AF_INET6) {
+		/* IPv6 came first: it moves beside the IPv4. */
+		n->method6 = n->method;
+		snprintf(n->addr6, sizeof(n->addr6), "%s", n->addr);
+		n->prefix6 = n->prefix;
+		snprintf(n->gw6, sizeof(n->gw6), "%s", n->gw);
+	}
+	n->method = t->method;
+	n->family = t->family;
+	snprintf(n->addr, sizeof(n->addr), "%s", t->addr);
+	n->prefix = t->prefix;
+	snprintf(n->gw, sizeof(n->gw), "%s", t->gw);
+}
+
 int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 {
 	const char *c = strchr(spec, ',');
-	struct br_nic *n = NULL;
+	struct br_nic *n = NULL, t;
 	size_t i, tl;
 	const char *rest;
 
@@ -272,22 +302,29 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 		return -1;
 	}
 	rest = c + 1;
+	memset(&t, 0, sizeof(t));
 	if (!strcmp(rest, "inet,dhcp")) {
-		n->method = BR_NET_DHCP;
-		n->family = AF_INET;
+		t.method = BR_NET_DHCP;
+		t.family = AF_INET;
+		netspec_merge(n, &t);
 		return 0;
 	}
 	if (!strcmp(rest, "inet6,auto")) {
-		n->method = BR_NET_AUTO6;
-		n->family = AF_INET6;
+		t.method = BR_NET_AUTO6;
+		t.family = AF_INET6;
+		netspec_merge(n, &t);
 		return 0;
 	}
 	if (!strncmp(rest, "inet,static,", 12)) {
-		if (br_parse_addr(rest + 12, AF_INET, n) == 0)
+		if (br_parse_addr(rest + 12, AF_INET, &t) == 0) {
+			netspec_merge(n, &t);
 			return 0;
+		}
 	} else if (!strncmp(rest, "inet6,static,", 13)) {
-		if (br_parse_addr(rest + 13, AF_INET6, n) == 0)
+		if (br_parse_addr(rest + 13, AF_INET6, &t) == 0) {
+			netspec_merge(n, &t);
 			return 0;
+		}
 	} else {
 		br_seterr("-W %s: method must be inet,static, inet,dhcp, "
 			  "inet6,static or inet6,auto",
@@ -301,6 +338,81 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 		br_seterr("-W %s: %s", spec, why);
 	}
 	return -1;
+}
+
+int br_parse_dns(const char *spec, char *out, size_t len)
+{
+	char addr[64];
+	unsigned char bin[16];
+	const char *hash = strchr(spec, '#');
+	size_t alen = hash ? (size_t)(hash - spec) : strlen(spec);
+	unsigned long port = 53;
+
+	if (alen == 0 || alen >= sizeof(addr)) {
+		br_seterr("--dns %s: expected ADDR[#PORT], as in 10.0.2.3 or "
+			  "10.0.2.2#5353",
+			  spec);
+		return -1;
+	}
+	memcpy(addr, spec, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bin) != 1 &&
+	    inet_pton(AF_INET6, addr, bin) != 1) {
+		br_seterr("--dns %s: %s is not an IPv4 or IPv6 address", spec,
+			  addr);
+		return -1;
+	}
+	if (hash) {
+		char *end;
+
+		errno = 0;
+		port = strtoul(hash + 1, &end, 10);
+		if (errno || end == hash + 1 || *end || port < 1 ||
+		    port > 65535 || hash[1] == '-' || hash[1] == '+') {
+			br_seterr("--dns %s: port must be 1-65535", spec);
+			return -1;
+		}
+	}
+	if (port == 53)
+		snprintf(out, len, "%s", addr);
+	else
+		snprintf(out, len, "%s#%lu", addr, port);
+	return 0;
+}
+
+int br_parse_host(const char *spec, struct br_host *h)
+{
+	const char *colon = strchr(spec, ':');
+	unsigned char bin[16];
+	size_t i, nlen = colon ? (size_t)(colon - spec) : 0;
+
+	memset(h, 0, sizeof(*h));
+	if (!colon || nlen == 0 || !colon[1]) {
+		br_seterr("--add-host %s: expected NAME:ADDR", spec);
+		return -1;
+	}
+	for (i = 0; i < nlen; i++)
+		if (!(spec[i] == '-' || spec[i] == '.' ||
+		      (spec[i] >= 'a' && spec[i] <= 'z') ||
+		      (spec[i] >= 'A' && spec[i] <= 'Z') ||
+		      (spec[i] >= '0' && spec[i] <= '9')))
+			break;
+	if (i < nlen || nlen >= sizeof(h->name) || spec[0] == '-' ||
+	    spec[0] == '.') {
+		br_seterr("--add-host %s: %.*s is not a valid host name", spec,
+			  (int)nlen, spec);
+		return -1;
+	}
+	if (strlen(colon + 1) >= sizeof(h->addr) ||
+	    (inet_pton(AF_INET, colon + 1, bin) != 1 &&
+	     inet_pton(AF_INET6, colon + 1, bin) != 1)) {
+		br_seterr("--add-host %s: %s is not an IPv4 or IPv6 address",
+			  spec, colon + 1);
+		return -1;
+	}
+	memcpy(h->name, spec, nlen);
+	snprintf(h->addr, sizeof(h->addr), "%s", colon + 1);
+	return 0;
 }
 
 /* A "." or ".." component could put a volume over the root. */

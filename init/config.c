@@ -217,6 +217,68 @@ static int cfg_vol(json_object *o, struct init_vol *vol, size_t idx, char *err,
 	return 0;
 }
 
+/* "ADDR" or "ADDR#PORT": a nameserver, checked, for /etc files. */
+static int cfg_dns(json_object *v, struct init_cfg *cfg, size_t i, char *err,
+		   size_t errlen)
+{
+	char key[32], *hash, *end;
+	unsigned long port = 53;
+
+	snprintf(key, sizeof(key), "dns[%zu]", i);
+	if (cfg_str(v, cfg->dns[i], sizeof(cfg->dns[i]), key, err, errlen))
+		return -1;
+	hash = strchr(cfg->dns[i], '#');
+	if (hash) {
+		*hash++ = '\0';
+		errno = 0;
+		port = strtoul(hash, &end, 10);
+		if (errno || end == hash || *end || *hash < '0' ||
+		    *hash > '9' || port < 1 || port > 65535)
+			return cfg_fail(err, errlen, "config: %s: bad port",
+					key);
+	}
+	if (!cfg_addr_ok(AF_INET, cfg->dns[i]) &&
+	    !cfg_addr_ok(AF_INET6, cfg->dns[i]))
+		return cfg_fail(err, errlen, "config: %s: not an address", key);
+	cfg->dns_port[i] = (unsigned)port;
+	return 0;
+}
+
+static int cfg_host(json_object *o, struct init_host *h, size_t idx, char *err,
+		    size_t errlen)
+{
+	json_object *v;
+	char key[48];
+	size_t i;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    json_object_object_length(o) != 2 ||
+	    !json_object_object_get_ex(o, "name", &v))
+		return cfg_fail(err, errlen,
+				"config: hosts[%zu]: expected name and addr",
+				idx);
+	snprintf(key, sizeof(key), "hosts[%zu].name", idx);
+	if (cfg_str(v, h->name, sizeof(h->name), key, err, errlen))
+		return -1;
+	for (i = 0; h->name[i]; i++)
+		if (!(h->name[i] == '-' || h->name[i] == '.' ||
+		      (h->name[i] >= 'a' && h->name[i] <= 'z') ||
+		      (h->name[i] >= 'A' && h->name[i] <= 'Z') ||
+		      (h->name[i] >= '0' && h->name[i] <= '9')))
+			return cfg_fail(err, errlen, "config: %s: bad name",
+					key);
+	snprintf(key, sizeof(key), "hosts[%zu].addr", idx);
+	if (!json_object_object_get_ex(o, "addr", &v) ||
+	    cfg_str(v, h->addr, sizeof(h->addr), key, err, errlen))
+		return cfg_fail(err, errlen,
+				"config: hosts[%zu]: expected name and addr",
+				idx);
+	if (!h->name[0] ||
+	    (!cfg_addr_ok(AF_INET, h->addr) && !cfg_addr_ok(AF_INET6, h->addr)))
+		return cfg_fail(err, errlen, "config: %s: not an address", key);
+	return 0;
+}
+
 static int cfg_array(json_object *v, const char *key, size_t max, char *err,
 		     size_t errlen)
 {
@@ -278,18 +340,30 @@ static int cfg_key(struct init_cfg *cfg, const char *k, json_object *v,
 		return 0;
 	}
 	if (!strcmp(k, "dns")) {
-		if (cfg_array(v, k, 4, err, errlen))
+		if (cfg_array(v, k, INIT_MAX_DNS, err, errlen))
 			return -1;
 		cfg->ndns = json_object_array_length(v);
-		for (i = 0; i < cfg->ndns; i++) {
-			char key[32];
-
-			snprintf(key, sizeof(key), "dns[%zu]", i);
-			if (cfg_str(json_object_array_get_idx(v, i),
-				    cfg->dns[i], sizeof(cfg->dns[i]), key, err,
-				    errlen))
+		for (i = 0; i < cfg->ndns; i++)
+			if (cfg_dns(json_object_array_get_idx(v, i), cfg, i,
+				    err, errlen))
 				return -1;
-		}
+		return 0;
+	}
+	if (!strcmp(k, "dhcp_dns")) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return cfg_fail(err, errlen,
+					"config: dhcp_dns: not a boolean");
+		cfg->no_dhcp_dns = !json_object_get_boolean(v);
+		return 0;
+	}
+	if (!strcmp(k, "hosts")) {
+		if (cfg_array(v, k, INIT_MAX_HOSTS, err, errlen))
+			return -1;
+		cfg->nhosts = json_object_array_length(v);
+		for (i = 0; i < cfg->nhosts; i++)
+			if (cfg_host(json_object_array_get_idx(v, i),
+				     &cfg->hosts[i], i, err, errlen))
+				return -1;
 		return 0;
 	}
 	if (!strcmp(k, "blk")) {
@@ -385,5 +459,5 @@ void init_cfg_free(struct init_cfg *cfg)
 	cfg->env = cfg->args = NULL;
 	cfg->nenv = cfg->nargs = 0;
 	/* Nothing of a rejected configuration may be acted on later. */
-	cfg->nvol = cfg->nnet = cfg->ndns = 0;
+	cfg->nvol = cfg->nnet = cfg->ndns = cfg->nhosts = 0;
 }

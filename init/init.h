@@ -41,13 +41,25 @@ struct init_vol {
 	int writable; /* mounted read-write: set by init_fs_volumes */
 };
 
+#define INIT_MAX_DNS   4
+#define INIT_MAX_HOSTS 16
+
+struct init_host {
+	char name[65];
+	char addr[64];
+};
+
 struct init_cfg {
 	int verbose;
 	char hostname[65];
 	struct init_net net[INIT_MAX_NET];
 	size_t nnet;
-	char dns[4][64];
+	char dns[INIT_MAX_DNS][64]; /* nameserver addresses */
+	unsigned dns_port[INIT_MAX_DNS];
 	size_t ndns;
+	int no_dhcp_dns; /* "dhcp_dns":false: ignore the lease's nameservers */
+	struct init_host hosts[INIT_MAX_HOSTS]; /* extra /etc/hosts lines */
+	size_t nhosts;
 	struct init_vol vol[INIT_MAX_VOL];
 	size_t nvol;
 	char **env; /* NULL-terminated "NAME=VALUE" list */
@@ -93,7 +105,7 @@ void init_fs_teardown(const struct init_cfg *cfg);
  * etc.c: a tmpfs over /etc with hosts, resolv.conf, hostname and the
  * Erlang inet configuration (its path from init_etc_inetrc()).
  */
-int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen);
+int init_etc_setup(struct init_cfg *cfg, char *err, size_t errlen);
 const char *init_etc_inetrc(void);
 /* The cookie from fw_cfg, if the launcher passed one, into HOME. */
 #define INIT_COOKIE_FWCFG                                                      \

@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config
 qemu-system-x86 qemu-utils
 erlang-nox erlang-dev
 linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils cpio dwarves
-erofs-utils e2fsprogs vde2
+erofs-utils e2fsprogs vde2 dnsmasq-base
 libjson-c-dev libarchive-dev libblkid-dev zlib1g-dev libcmocka-dev
 debootstrap dpkg-dev patch
 dnsmasq-base rebar3 elixir openssl curl ca-certificates

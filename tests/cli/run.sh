@@ -275,6 +275,50 @@ expect_fail "run: --lan on a directory that is no switch" 125 "not a vde_switch"
 	"$BEAMRUN" run --lan "$W/nosw,10.0.3.1/24" "$G"
 expect_fail "run: --lan with an address without a prefix" 125 "needs a prefix" \
 	"$BEAMRUN" run --lan "$W,10.0.3.1" "$G"
+# run's own network flags: the same checks before anything starts.
+expect_fail "run: -W address without a prefix" 125 "needs a prefix" \
+	"$BEAMRUN" run -I "s,vioif,socket,listen=127.0.0.1:1" \
+	-W "s,inet,static,10.0.5.1" "$G"
+expect_fail "run: -W gateway outside the subnet" 125 "gateway 10.0.6.1 is outside 10.0.5.1/24" \
+	"$BEAMRUN" run -I "s,vioif,socket,listen=127.0.0.1:1" \
+	-W "s,inet,static,10.0.5.1/24,10.0.6.1" "$G"
+expect_fail "run: -W IPv6 gateway outside the subnet" 125 "outside fd00:9::15/64" \
+	"$BEAMRUN" run -I "s,vioif,user,ipv6=on" \
+	-W "s,inet6,static,fd00:9::15/64,fd00:8::2" "$G"
+expect_fail "run: -W for an undefined tag" 125 "no interface tagged \"nosuch\"" \
+	"$BEAMRUN" run -W "nosuch,inet,dhcp" "$G"
+expect_fail "run: -I with a tag used twice" 125 "tag s is already used" \
+	"$BEAMRUN" run -I "s,vioif,user" -I "s,vioif,user" "$G"
+expect_fail "run: two interfaces with one address" 125 \
+	"interfaces eth1 \(tag a\) and eth2 \(tag b\) both have address 10.0.5.1" \
+	"$BEAMRUN" run -I "a,vioif,socket,listen=127.0.0.1:1" \
+	-I "b,vioif,socket,listen=127.0.0.1:2" \
+	-W "a,inet,static,10.0.5.1/24" -W "b,inet,static,10.0.5.1/24" "$G"
+expect_fail "run: an interface at the user network's own address" 125 \
+	"interfaces eth0 and eth1 \(tag a\) both have address 10.0.2.15" \
+	"$BEAMRUN" run -I "a,vioif,socket,listen=127.0.0.1:1" \
+	-W "a,inet,static,10.0.2.15/24" "$G"
+expect_fail "run: a --lan at the user network's own address" 125 "both have address 10.0.2.15" \
+	"$BEAMRUN" run --lan "$W,10.0.2.15/24" "$G"
+expect_fail "run: two interfaces with one IPv6 address" 125 \
+	"interfaces eth0 and eth1 \(tag a\) both have address fd00::15" \
+	"$BEAMRUN" run -W eth0,inet6,static,fd00::15/64 -I "a,vioif,user" \
+	-W "a,inet6,static,fd00::15/64" "$G"
+expect_fail "run: two interfaces with DHCP" 125 "only one interface can use DHCP" \
+	"$BEAMRUN" run --net dhcp -I "a,vioif,user" -W "a,inet,dhcp" "$G"
+expect_fail "run: --dns that is no address" 125 "--dns ns1: ns1 is not an IPv4 or IPv6 address" \
+	"$BEAMRUN" run --dns ns1 "$G"
+expect_fail "run: --dns with a bad port" 125 "--dns 10.0.2.2#0: port must be 1-65535" \
+	"$BEAMRUN" run --dns "10.0.2.2#0" "$G"
+expect_fail "run: five --dns" 125 "at most 4 nameservers" \
+	"$BEAMRUN" run --dns 10.0.2.3 --dns 10.0.2.4 --dns 10.0.2.5 \
+	--dns 10.0.2.6 --dns 10.0.2.7 "$G"
+expect_fail "run: --add-host without an address" 125 "expected NAME:ADDR" \
+	"$BEAMRUN" run --add-host db "$G"
+expect_fail "run: --add-host with a bad name" 125 "a_b is not a valid host name" \
+	"$BEAMRUN" run --add-host a_b:10.0.2.9 "$G"
+expect_fail "run: --add-host with a bad address" 125 "10.0.2 is not an IPv4 or IPv6" \
+	"$BEAMRUN" run --add-host db:10.0.2 "$G"
 expect_fail "cluster: no subcommand" 2 "expected up or down" \
 	"$BEAMRUN" cluster
 expect_fail "cluster up: no image" 125 "no image given" \

@@ -249,6 +249,46 @@ static void test_cfg_bad_values(void **state)
 		      "blk[0].serial: missing");
 	check_cfg_bad("{\"v\":1,\"dns\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}",
 		      "dns: 5 entries, at most 4");
+	/* Nameservers and hosts go into Erlang terms: checked here. */
+	check_cfg_bad("{\"v\":1,\"dns\":[\"ns1\"]}", "dns[0]: not an address");
+	check_cfg_bad("{\"v\":1,\"dns\":[\"10.0.2.2#x\"]}", "dns[0]: bad port");
+	check_cfg_bad("{\"v\":1,\"dns\":[\"10.0.2.2#70000\"]}",
+		      "dns[0]: bad port");
+	check_cfg_bad("{\"v\":1,\"dhcp_dns\":1}", "dhcp_dns: not a boolean");
+	check_cfg_bad("{\"v\":1,\"hosts\":[{\"name\":\"a}\",\"addr\":"
+		      "\"10.0.0.1\"}]}",
+		      "hosts[0].name: bad name");
+	check_cfg_bad("{\"v\":1,\"hosts\":[{\"name\":\"a\",\"addr\":"
+		      "\"10.0.0\"}]}",
+		      "hosts[0].addr: not an address");
+	check_cfg_bad("{\"v\":1,\"hosts\":[{\"name\":\"a\"}]}",
+		      "hosts[0]: expected name and addr");
+}
+
+static void test_cfg_dns_hosts(void **state)
+{
+	struct init_cfg cfg;
+	char err[256] = "";
+
+	(void)state;
+	if (init_cfg_parse(&cfg,
+			   "{\"v\":1,\"dns\":[\"10.0.2.3\",\"10.0.2.2#5353\","
+			   "\"fd00::3#53\"],\"dhcp_dns\":false,\"hosts\":[{"
+			   "\"name\":\"db.test\",\"addr\":\"10.0.3.9\"}]}",
+			   err, sizeof(err)))
+		fail_msg("parse: %s", err);
+	assert_int_equal(cfg.ndns, 3);
+	assert_string_equal(cfg.dns[0], "10.0.2.3");
+	assert_int_equal(cfg.dns_port[0], 53);
+	assert_string_equal(cfg.dns[1], "10.0.2.2");
+	assert_int_equal(cfg.dns_port[1], 5353);
+	assert_string_equal(cfg.dns[2], "fd00::3");
+	assert_int_equal(cfg.dns_port[2], 53);
+	assert_int_equal(cfg.no_dhcp_dns, 1);
+	assert_int_equal(cfg.nhosts, 1);
+	assert_string_equal(cfg.hosts[0].name, "db.test");
+	assert_string_equal(cfg.hosts[0].addr, "10.0.3.9");
+	init_cfg_free(&cfg);
 }
 
 /* ---- init_cfg_find ----------------------------------------------------- */
@@ -747,6 +787,7 @@ int main(void)
 	    cmocka_unit_test(test_cfg_unknown_keys),
 	    cmocka_unit_test(test_cfg_types),
 	    cmocka_unit_test(test_cfg_bad_values),
+	    cmocka_unit_test(test_cfg_dns_hosts),
 	    cmocka_unit_test(test_cfg_find),
 	    BEAM_TEST(test_beam_baked),
 	    BEAM_TEST(test_beam_rumprun),

@@ -280,6 +280,55 @@ static void test_json_static_dhcp_auto6(void **state)
 			"\"root\":\"/otp\"," BAKED_ARGS "}");
 }
 
+/* --dns replaces the user network's nameserver and the lease's. */
+static void test_json_dns_hosts(void **state)
+{
+	struct br_vm *vm = *state;
+
+	add_user_nic(vm);
+	strcpy(vm->dns[0], "10.0.2.2#5353");
+	vm->ndns = 1;
+	strcpy(vm->hosts[0].name, "db.test");
+	strcpy(vm->hosts[0].addr, "10.0.3.9");
+	vm->nhosts = 1;
+	assert_json(vm, "{\"v\":1,\"net\":[{\"if\":\"eth0\",\"method\":"
+			"\"static\",\"addr\":\"10.0.2.15\",\"prefix\":24,"
+			"\"gw\":\"10.0.2.2\"}],\"dns\":[\"10.0.2.2#5353\"],"
+			"\"dhcp_dns\":false,\"hosts\":[{\"name\":\"db.test\","
+			"\"addr\":\"10.0.3.9\"}],"
+			"\"root\":\"/otp\"," BAKED_ARGS "}");
+}
+
+/* A NIC with IPv4 and IPv6: two entries for one interface. */
+static void test_json_dual_stack(void **state)
+{
+	struct br_vm *vm = *state;
+
+	assert_int_equal(
+	    br_parse_nic("net0,vioif,-net tap,ifname=tap0", &vm->nic[0]), 0);
+	vm->nnic = 1;
+	assert_int_equal(
+	    br_parse_netspec("net0,inet6,auto", vm->nic, vm->nnic), 0);
+	assert_int_equal(
+	    br_parse_netspec("net0,inet,static,10.0.0.2/24", vm->nic, vm->nnic),
+	    0);
+	assert_json(vm, "{\"v\":1,\"net\":[{\"if\":\"eth0\",\"method\":"
+			"\"static\",\"addr\":\"10.0.0.2\",\"prefix\":24},"
+			"{\"if\":\"eth0\",\"method\":\"auto6\"}],"
+			"\"root\":\"/otp\"," BAKED_ARGS "}");
+}
+
+/* A user network on DHCP: the lease names the nameserver. */
+static void test_json_dhcp_user_no_dns(void **state)
+{
+	struct br_vm *vm = *state;
+
+	add_user_nic(vm);
+	vm->nic[0].method = BR_NET_DHCP;
+	assert_json(vm, "{\"v\":1,\"net\":[{\"if\":\"eth0\",\"method\":"
+			"\"dhcp\"}],\"root\":\"/otp\"," BAKED_ARGS "}");
+}
+
 /* ---- kernel command line ----------------------------------------------- */
 
 static void test_cmdline_no_dhcp(void **state)
@@ -605,6 +654,9 @@ int main(void)
 	    VM_TEST(test_json_node),
 	    VM_TEST(test_json_volume_not_mounted),
 	    VM_TEST(test_json_static_dhcp_auto6),
+	    VM_TEST(test_json_dns_hosts),
+	    VM_TEST(test_json_dual_stack),
+	    VM_TEST(test_json_dhcp_user_no_dns),
 	    VM_TEST(test_cmdline_no_dhcp),
 	    VM_TEST(test_cmdline_dhcp),
 	    VM_TEST(test_qemu_default_run),

@@ -222,6 +222,38 @@ static void test_netspec_dynamic(void **state)
 	assert_int_equal(nics[1].family, AF_INET6);
 }
 
+/* One IPv4 and one IPv6 -W for one NIC, in either order. */
+static void test_netspec_dual_stack(void **state)
+{
+	struct br_nic nics[2];
+
+	(void)state;
+	two_nics(nics);
+	assert_int_equal(br_parse_netspec("net0,inet,dhcp", nics, 2), 0);
+	assert_int_equal(
+	    br_parse_netspec("net0,inet6,static,fd00::2/64,fd00::1", nics, 2),
+	    0);
+	assert_int_equal(nics[0].method, BR_NET_DHCP);
+	assert_int_equal(nics[0].family, AF_INET);
+	assert_int_equal(nics[0].method6, BR_NET_STATIC);
+	assert_string_equal(nics[0].addr6, "fd00::2");
+	assert_int_equal(nics[0].prefix6, 64);
+	assert_string_equal(nics[0].gw6, "fd00::1");
+
+	assert_int_equal(br_parse_netspec("net1,inet6,auto", nics, 2), 0);
+	assert_int_equal(
+	    br_parse_netspec("net1,inet,static,10.0.0.2/24", nics, 2), 0);
+	assert_int_equal(nics[1].method, BR_NET_STATIC);
+	assert_int_equal(nics[1].family, AF_INET);
+	assert_string_equal(nics[1].addr, "10.0.0.2");
+	assert_int_equal(nics[1].method6, BR_NET_AUTO6);
+	/* A second -W of one family replaces the first. */
+	assert_int_equal(
+	    br_parse_netspec("net1,inet,static,10.0.0.3/24", nics, 2), 0);
+	assert_string_equal(nics[1].addr, "10.0.0.3");
+	assert_int_equal(nics[1].method6, BR_NET_AUTO6);
+}
+
 static void test_netspec_inet6_static(void **state)
 {
 	struct br_nic nics[2];
@@ -284,6 +316,67 @@ static void test_netspec_bad(void **state)
 	check_netspec_bad("net0,inet6,dhcp", "net0,inet6,dhcp");
 	check_netspec_bad("net0", "net0");
 	check_netspec_bad(",inet,dhcp", ",inet,dhcp");
+}
+
+/* ---- --dns, --add-host ----------------------------------------------------
+ */
+
+static void test_dns(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(br_parse_dns("10.0.2.3", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.0.2.3");
+	assert_int_equal(br_parse_dns("10.0.2.2#5353", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.0.2.2#5353");
+	assert_int_equal(br_parse_dns("10.0.2.2#53", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.0.2.2");
+	assert_int_equal(br_parse_dns("fd00::3#5300", out, sizeof(out)), 0);
+	assert_string_equal(out, "fd00::3#5300");
+	clear_err();
+	assert_int_equal(br_parse_dns("ns1.example", out, sizeof(out)), -1);
+	assert_err_has("not an IPv4 or IPv6 address");
+	clear_err();
+	assert_int_equal(br_parse_dns("10.0.2.2#", out, sizeof(out)), -1);
+	assert_err_has("port must be 1-65535");
+	clear_err();
+	assert_int_equal(br_parse_dns("10.0.2.2#65536", out, sizeof(out)), -1);
+	assert_err_has("port must be 1-65535");
+	clear_err();
+	assert_int_equal(br_parse_dns("10.0.2.2#-1", out, sizeof(out)), -1);
+	assert_err_has("port must be 1-65535");
+	clear_err();
+	assert_int_equal(br_parse_dns("#53", out, sizeof(out)), -1);
+	assert_err_has("expected ADDR[#PORT]");
+}
+
+static void test_add_host(void **state)
+{
+	struct br_host h;
+
+	(void)state;
+	assert_int_equal(br_parse_host("db.test:10.0.3.9", &h), 0);
+	assert_string_equal(h.name, "db.test");
+	assert_string_equal(h.addr, "10.0.3.9");
+	assert_int_equal(br_parse_host("v6:fd00::9", &h), 0);
+	assert_string_equal(h.name, "v6");
+	assert_string_equal(h.addr, "fd00::9");
+	clear_err();
+	assert_int_equal(br_parse_host("db", &h), -1);
+	assert_err_has("expected NAME:ADDR");
+	clear_err();
+	assert_int_equal(br_parse_host(":10.0.3.9", &h), -1);
+	assert_err_has("expected NAME:ADDR");
+	clear_err();
+	assert_int_equal(br_parse_host("-db:10.0.3.9", &h), -1);
+	assert_err_has("not a valid host name");
+	clear_err();
+	assert_int_equal(br_parse_host("d b:10.0.3.9", &h), -1);
+	assert_err_has("not a valid host name");
+	clear_err();
+	assert_int_equal(br_parse_host("db:10.0.3", &h), -1);
+	assert_err_has("not an IPv4 or IPv6 address");
 }
 
 /* ---- -b ---------------------------------------------------------------- */
@@ -637,7 +730,10 @@ int main(void)
 	    cmocka_unit_test(test_netspec_static),
 	    cmocka_unit_test(test_netspec_dynamic),
 	    cmocka_unit_test(test_netspec_inet6_static),
+	    cmocka_unit_test(test_netspec_dual_stack),
 	    cmocka_unit_test(test_netspec_bad),
+	    cmocka_unit_test(test_dns),
+	    cmocka_unit_test(test_add_host),
 	    cmocka_unit_test(test_vol_ok),
 	    cmocka_unit_test(test_vol_readonly_fs),
 	    cmocka_unit_test(test_vol_bad),
