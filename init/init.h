@@ -55,6 +55,7 @@ struct init_cfg {
 	char **args; /* erl-style arguments, NULL-terminated */
 	size_t nargs;
 	char root[INIT_PATH_MAX]; /* OTP root unless -root overrides it */
+	int cookie; /* the launcher's cookie is in INIT_COOKIE_FILE */
 	unsigned stop_timeout_s;
 };
 
