@@ -62,7 +62,7 @@ check "the cookie in vm.args is not on qemu's command line" bash -c \
 	"grep -q args_file '$W/dry.txt' && ! grep -q relcookie '$W/dry.txt'"
 
 L=$W/rel.log
-boot_stop "$L" "^reltest: started" run -c 2 "$W/rel.img"
+boot_stop "$L" "^reltest: running=" run -c 2 "$W/rel.img"
 check "bundled: the release's application prints its line" console "$L" \
 	"^reltest: up "
 check "bundled: vm.args +S 1 gives one scheduler on 2 vCPUs" console "$L" \
@@ -95,7 +95,7 @@ check "bundled (+Bd): prep_stop/1 and stop/1 ran" bash -c \
 # the image are plain arguments, -e sets the environment.
 printf 'cookie_from_run%s\n' "$$" >"$W/cookie"
 L=$W/rel-opts.log
-boot_stop "$L" "^reltest: started" run -c 2 --node other@127.0.0.1 \
+boot_stop "$L" "^reltest: running=" run -c 2 --node other@127.0.0.1 \
 	--cookie-file "$W/cookie" --erl-args '+S 2' -e RELTEST_ENV=yes \
 	"$W/rel.img" one two
 check "run --erl-args '+S 2' after vm.args' +S 1" console "$L" \
@@ -112,7 +112,7 @@ check "run with options: a graceful stop, status 0" test "$RC" = 0
 "$BEAMRUN" bake "$MIN" -o "$W/min.img" >"$W/bake-min.log" 2>&1
 check "bake: the release without ERTS" test -s "$W/min.img"
 L=$W/min.log
-boot_stop "$L" "^reltest: started" run "$W/min.img"
+boot_stop "$L" "^reltest: running=" run "$W/min.img"
 check "host's ERTS: the release prints its line" console "$L" \
 	"^reltest: up schedulers=1 node=reltest@"
 check "host's ERTS: sys.config is read" console "$L" \
@@ -137,9 +137,9 @@ check "bake --list: the mix release's elixir application" \
 check "the mix release's cookie is not in the image header" bash -c \
 	"! head -c 4096 '$W/mix.img' | grep -qF \"\$(cat '$MIX/releases/COOKIE')\""
 L=$W/mix.log
-boot_stop "$L" "^mixtest: hello" run "$W/mix.img" a b
+boot_stop "$L" "^mixtest: hello" run "$W/mix.img"
 check "mix: the Elixir application prints its line" console "$L" \
-	'^mixtest: hello from Elixir [0-9.]+ on nonode@nohost, argv \["a", "b"\]$'
+	'^mixtest: hello from Elixir [0-9.]+ on nonode@nohost, argv \[\]$'
 check "mix: SIGTERM stops it (stop/1 ran), beamrun exits 0" bash -c \
 	"test '$RC' = 0 && tr -d '\r' <'$L' | grep -q '^mixtest: stop$'"
 

@@ -20,12 +20,18 @@ start(_Type, _Args) ->
     {ok, [[Home]]} = init:get_argument(home),
     io:format("reltest: exec bindir=~s root=~s progname=~s home=~s~n",
               [os:getenv("BINDIR"), code:root_dir(), Progname, Home]),
-    io:format("reltest: started~n"),
+    %% The applications after this one in the .rel (sasl) start later.
+    spawn(fun() -> running(50) end),
     reltest_sup:start_link().
 
+running(Tries) ->
+    Apps = lists:sort([A || {A, _, _} <- application:which_applications()]),
+    case lists:member(sasl, Apps) orelse Tries =:= 0 of
+        true -> io:format("reltest: running=~w~n", [Apps]);
+        false -> timer:sleep(100), running(Tries - 1)
+    end.
+
 prep_stop(State) ->
-    io:format("reltest: running=~w~n",
-              [lists:sort([A || {A, _, _} <- application:which_applications()])]),
     io:format("reltest: prep_stop~n"),
     State.
 
