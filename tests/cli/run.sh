@@ -114,6 +114,24 @@ check "bake: failures left no file behind" \
 	test -z "$(ls -A "$W/out")"
 check "bake: the good release bakes (the cases above fail for their reason)" \
 	"$BEAMRUN" bake "$R" -o "$W/rel.img"
+# A bundled ERTS of another version than the host's (faked: the host's
+# programs under another name) brings its own beam.smp: the interpreter
+# build matches the host's ERTS only.
+cp -r "$R" "$W/otherts"
+mkdir -p "$W/otherts/erts-99.0/bin"
+for f in beam.smp erl_child_setup inet_gethost; do
+	cp "$(erl -noshell -eval 'io:put_chars(code:root_dir()), halt().')/erts-$HOST_ERTS/bin/$f" \
+		"$W/otherts/erts-99.0/bin/"
+done
+printf '99.0 0.1.0\n' >"$W/otherts/releases/start_erl.data"
+sed -i 's/{erts,"[^"]*"}/{erts,"99.0"}/' "$W/otherts/releases/0.1.0/reltest.rel"
+check "bake: a bundled ERTS of another version uses its own beam.smp" bash -c "
+	'$BEAMRUN' bake --list '$W/otherts' -o '$W/other.img' >'$W/other.list' &&
+	grep -q 'emulator (beam.smp bundled, erts-99.0)' '$W/other.list' &&
+	'$BEAMRUN' inspect '$W/other.img' | grep -Eq '^emulator: +bundled$'"
+expect_fail "bake --flavor emu: no interpreter build for a bundled ERTS 99.0" 1 \
+	"no interpreter build of ERTS 99.0" \
+	"$BEAMRUN" bake --flavor emu "$W/otherts" -o "$W/out/x.img"
 
 # --- images -----------------------------------------------------------------
 expect_fail "run: a missing image" 125 "no such image" \
