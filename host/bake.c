@@ -39,6 +39,16 @@ struct bake {
 	char emu[PATH_MAX];   /* the interpreter beam.smp, "" for the host's */
 	struct strv app_dirs; /* host lib dirs of the OTP apps to copy */
 	struct strv elves;    /* ELF files in the image, for the closure */
+	int list;	      /* --list: what went in, and how big */
+	/* An OTP release (src has releases/): baked under /rel. */
+	int release;
+	int rel_bundled;  /* erts-VSN/ in the release */
+	int rel_mix;	  /* an Elixir mix release */
+	int rel_vm_args;  /* releases/VSN/vm.args exists */
+	char rel_name[128];
+	char rel_vsn[64];
+	struct strv rel_apps; /* "NAME-VSN DIR" */
+	struct strv rel_args; /* the release's erl arguments */
 };
 
 static int bake_path(char *buf, size_t len, const char *fmt, ...)
@@ -89,7 +99,8 @@ static int bake_collect(struct bake *b, struct strv *mods)
 	}
 	closedir(d);
 	if (!erls.n && !beams.n) {
-		br_seterr("%s: no .erl or .beam files (nothing to bake)",
+		br_seterr("%s: no .erl or .beam files (nothing to bake) and "
+			  "not an OTP release (no releases/VSN/start.boot)",
 			  b->src);
 		goto out;
 	}
@@ -410,6 +421,232 @@ static int bake_otp(struct bake *b)
 	return 0;
 }
 
+/*
+ * An OTP release directory, as relx (rebar3 release), systools or mix
+ * make it: known by its releases/ folder. What it holds is read by the
+ * host's Erlang (bake.escript release), which also refuses an ERTS
+ * that is neither bundled nor the host's.
+ */
+static int bake_is_release(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/releases", dir);
+	return br_is_dir(path);
+}
+
+static int bake_release_read(struct bake *b)
+{
+	const char *script = br_data_file("bake.escript");
+	char *argv[] = {"escript", (char *)script, "release", (char *)b->src,
+			NULL};
+	char *out = NULL, *line, *save;
+	int rc;
+
+	if (!script) {
+		br_seterr("bake.escript not found (set BEAMRUN_LIBDIR)");
+		return -1;
+	}
+	rc = br_run_capture(argv, &out);
+	if (rc != 0) {
+		char *e = out ? strstr(out, "error: ") : NULL;
+
+		if (e) {
+			e[strcspn(e, "\n")] = '\0';
+			br_seterr("%s", e + 7);
+		} else if (rc > 0) {
+			br_seterr("%s: the host's Erlang could not read the "
+				  "release (see above)",
+				  b->src);
+		}
+		free(out);
+		return -1;
+	}
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "name ", 5))
+			snprintf(b->rel_name, sizeof(b->rel_name), "%s",
+				 line + 5);
+		else if (!strncmp(line, "vsn ", 4))
+			snprintf(b->rel_vsn, sizeof(b->rel_vsn), "%s", line + 4);
+		else if (!strncmp(line, "erts ", 5))
+			snprintf(b->erts_vsn, sizeof(b->erts_vsn), "%s",
+				 line + 5);
+		else if (!strncmp(line, "bundled ", 8))
+			b->rel_bundled = !strcmp(line + 8, "yes");
+		else if (!strncmp(line, "kind ", 5))
+			b->rel_mix = !strcmp(line + 5, "mix");
+		else if (!strncmp(line, "vm_args ", 8))
+			b->rel_vm_args = !strcmp(line + 8, "yes");
+		else if (!strncmp(line, "host_root ", 10))
+			snprintf(b->otp_root, sizeof(b->otp_root), "%s",
+				 line + 10);
+		else if (!strncmp(line, "otp_release ", 12))
+			snprintf(b->otp_release, sizeof(b->otp_release), "%s",
+				 strcmp(line + 12, "-") ? line + 12 : "");
+		else if (!strncmp(line, "app ", 4) && strchr(line + 4, ' '))
+			strv_push(&b->rel_apps, line + 4);
+	}
+	free(out);
+	if (!b->rel_name[0] || !b->rel_vsn[0] || !b->erts_vsn[0] ||
+	    !b->rel_apps.n) {
+		br_seterr("%s: the host's Erlang gave no release", b->src);
+		return -1;
+	}
+	br_info("release %s-%s, ERTS %s (%s)", b->rel_name, b->rel_vsn,
+		b->erts_vsn, b->rel_bundled ? "bundled" : "the host's");
+	return 0;
+}
+
+/*
+ * The release under /rel: its ERTS's programs (or the host's, same
+ * version), the applications its .rel names (ebin and priv), and
+ * releases/ (boot scripts, sys.config, vm.args, mix's consolidated
+ * protocols). Other applications left in lib/ do not go in.
+ */
+static int bake_release_copy(struct bake *b)
+{
+	static const char *const erts_bins[] = {"beam.smp", "erl_child_setup",
+						"inet_gethost"};
+	static const char *const top[] = {"start_erl.data", "RELEASES",
+					  "COOKIE"};
+	char src[PATH_MAX], dst[PATH_MAX];
+	size_t i;
+
+	if (bake_path(dst, sizeof(dst), "%s/rel/erts-%s/bin", b->root,
+		      b->erts_vsn) ||
+	    br_mkdir_p(dst, 0755))
+		return -1;
+	for (i = 0; i < sizeof(erts_bins) / sizeof(*erts_bins); i++) {
+		if (i == 0 && b->emu[0])
+			snprintf(src, sizeof(src), "%s", b->emu);
+		else if (bake_path(src, sizeof(src), "%s/erts-%s/bin/%s",
+				   b->rel_bundled ? b->src : b->otp_root,
+				   b->erts_vsn, erts_bins[i]))
+			return -1;
+		if (!br_is_file(src)) {
+			br_seterr("%s: missing (the release's ERTS is "
+				  "incomplete)",
+				  src);
+			return -1;
+		}
+		if (bake_path(dst, sizeof(dst), "%s/rel/erts-%s/bin/%s",
+			      b->root, b->erts_vsn, erts_bins[i]) ||
+		    br_copy_file(src, dst))
+			return -1;
+		strv_push(&b->elves, src);
+	}
+	for (i = 0; i < b->rel_apps.n; i++) {
+		char av[256];
+		const char *dir = strchr(b->rel_apps.v[i], ' ') + 1;
+
+		snprintf(av, sizeof(av), "%.*s",
+			 (int)(dir - 1 - b->rel_apps.v[i]), b->rel_apps.v[i]);
+		if (bake_path(src, sizeof(src), "%s/ebin", dir) ||
+		    bake_path(dst, sizeof(dst), "%s/rel/lib/%s/ebin", b->root,
+			      av) ||
+		    bake_copy_tree(src, dst, &b->elves))
+			return -1;
+		if (bake_path(src, sizeof(src), "%s/priv", dir) ||
+		    bake_path(dst, sizeof(dst), "%s/rel/lib/%s/priv", b->root,
+			      av) ||
+		    bake_copy_tree(src, dst, &b->elves))
+			return -1;
+	}
+	if (bake_path(src, sizeof(src), "%s/releases/%s", b->src,
+		      b->rel_vsn) ||
+	    bake_path(dst, sizeof(dst), "%s/rel/releases/%s", b->root,
+		      b->rel_vsn) ||
+	    bake_copy_tree(src, dst, &b->elves))
+		return -1;
+	for (i = 0; i < sizeof(top) / sizeof(*top); i++) {
+		if (bake_path(src, sizeof(src), "%s/releases/%s", b->src,
+			      top[i]) ||
+		    bake_path(dst, sizeof(dst), "%s/rel/releases/%s", b->root,
+			      top[i]))
+			return -1;
+		if (br_is_file(src) && br_copy_file(src, dst))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The erl arguments a release starts with, as its start script would
+ * pass them to erlexec in the foreground: relx's "foreground"
+ * (-noinput +Bd, -mode embedded, -boot_var SYSTEM_LIB_DIR), mix's
+ * "start" (-noshell, -s elixir start_cli, -extra --no-halt,
+ * -boot_var RELEASE_LIB). vm.args stays a file in the image; the
+ * guest's init expands -args_file as erlexec does, so neither its
+ * length nor a -setcookie in it reaches the image header or the
+ * kernel command line. A mix release's cookie (releases/COOKIE, which
+ * its script passes with --cookie) goes into a second args file.
+ */
+static int bake_release_args(struct bake *b, struct strv *args)
+{
+	char rel[PATH_MAX], path[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "/rel/releases/%s", b->rel_vsn);
+	strv_push(args, b->rel_mix ? "-noshell" : "-noinput");
+	if (!b->rel_mix)
+		strv_push(args, "+Bd");
+	strv_push(args, "-boot");
+	strv_pushf(args, "%s/start", rel);
+	strv_push(args, "-mode");
+	strv_push(args, "embedded");
+	strv_push(args, "-boot_var");
+	strv_push(args, b->rel_mix ? "RELEASE_LIB" : "SYSTEM_LIB_DIR");
+	strv_push(args, "/rel/lib");
+	strv_push(args, "-config");
+	strv_pushf(args, "%s/sys", rel);
+	if (b->rel_vm_args) {
+		strv_push(args, "-args_file");
+		strv_pushf(args, "%s/vm.args", rel);
+	}
+	if (b->rel_mix) {
+		char *cookie = NULL;
+		FILE *f;
+
+		if (bake_path(path, sizeof(path), "%s/releases/COOKIE",
+			      b->src))
+			return -1;
+		f = fopen(path, "re");
+		if (f) {
+			char buf[256];
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+
+			fclose(f);
+			buf[n] = '\0';
+			buf[strcspn(buf, "\r\n")] = '\0';
+			if (buf[0])
+				cookie = xstrdup(buf);
+		}
+		if (cookie) {
+			if (bake_path(path, sizeof(path),
+				      "%s/rel/releases/%s/beamrun.cookie.args",
+				      b->root, b->rel_vsn)) {
+				free(cookie);
+				return -1;
+			}
+			f = fopen(path, "we");
+			if (!f || fprintf(f, "-setcookie %s\n", cookie) < 0 ||
+			    fclose(f)) {
+				br_seterr("write %s: %s", path,
+					  strerror(errno));
+				free(cookie);
+				return -1;
+			}
+			free(cookie);
+			strv_push(args, "-args_file");
+			strv_pushf(args, "%s/beamrun.cookie.args", rel);
+		}
+		strv_push(args, "-s");
+		strv_push(args, "elixir");
+		strv_push(args, "start_cli");
+	}
+	return 0;
+}
+
 /* Every shared library the emulator and the NIFs load, at its path. */
 static int bake_libs(struct bake *b)
 {
@@ -489,7 +726,8 @@ static int bake_strip(struct bake *b)
 	char *argv[] = {"escript", (char *)script, "strip", otp, app, NULL};
 	int rc;
 
-	snprintf(otp, sizeof(otp), "%s/otp/lib", b->root);
+	snprintf(otp, sizeof(otp), "%s/%s/lib", b->root,
+		 b->release ? "rel" : "otp");
 	snprintf(app, sizeof(app), "%s/app/ebin", b->root);
 	rc = br_run(argv, 0);
 	if (rc > 0)
@@ -497,10 +735,128 @@ static int bake_strip(struct bake *b)
 	return rc ? -1 : 0;
 }
 
+/* The bytes of the regular files below a path (before compression). */
+static unsigned long long size_sum;
+static unsigned long size_files;
+
+static int size_one(const char *p, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)p;
+	(void)ftw;
+	if (flag == FTW_F && S_ISREG(st->st_mode)) {
+		size_sum += (unsigned long long)st->st_size;
+		size_files++;
+	}
+	return 0;
+}
+
+static unsigned long long tree_size(const char *path, unsigned long *files)
+{
+	size_sum = 0;
+	size_files = 0;
+	if (access(path, F_OK) == 0)
+		nftw(path, size_one, 32, FTW_PHYS);
+	if (files)
+		*files += size_files;
+	return size_sum;
+}
+
+static void list_line(const char *what, unsigned long long bytes)
+{
+	printf("  %-40s %9.1f KiB\n", what, (double)bytes / 1024.0);
+}
+
+/* Each application's folder below DIR (ROOT/otp/lib or ROOT/rel/lib). */
+static unsigned long long list_apps(const char *dir)
+{
+	struct dirent **names;
+	unsigned long long all = 0;
+	char path[PATH_MAX], what[PATH_MAX];
+	int n, i;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			unsigned long long sz;
+
+			snprintf(path, sizeof(path), "%s/%s", dir,
+				 names[i]->d_name);
+			sz = tree_size(path, NULL);
+			snprintf(what, sizeof(what), "application %s",
+				 names[i]->d_name);
+			list_line(what, sz);
+			all += sz;
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	return all;
+}
+
+/*
+ * bake --list: what went into the image and how big each part is.
+ * Parts are the files' own sizes; the root file system line is what
+ * they take compressed, and the image is kernel, root and header.
+ */
+static void bake_list(struct bake *b)
+{
+	static const char *const libdirs[] = {"lib", "lib64", "usr"};
+	const char *top = b->release ? "rel" : "otp";
+	char path[PATH_MAX], what[PATH_MAX];
+	unsigned long long sz = 0, apps;
+	unsigned long files = 0;
+	struct stat st;
+	size_t i;
+
+	printf("%s:\n", b->out);
+	if (b->release)
+		printf("  release %s-%s, ERTS %s (%s)\n", b->rel_name,
+		       b->rel_vsn, b->erts_vsn,
+		       b->rel_bundled ? "bundled" : "the host's");
+	snprintf(path, sizeof(path), "%s/%s/lib", b->root, top);
+	apps = list_apps(path);
+	snprintf(path, sizeof(path), "%s/app/ebin", b->root);
+	if ((sz = tree_size(path, NULL)))
+		list_line("application code (/app/ebin)", sz);
+	apps += sz;
+	list_line("applications, all", apps);
+	if (b->release) {
+		snprintf(path, sizeof(path), "%s/rel/releases", b->root);
+		list_line("release files (boot, sys.config, vm.args)",
+			  tree_size(path, NULL));
+	} else {
+		snprintf(path, sizeof(path), "%s/otp/bin", b->root);
+		list_line("boot scripts (/otp/bin)", tree_size(path, NULL));
+	}
+	snprintf(path, sizeof(path), "%s/%s/erts-%s/bin", b->root, top,
+		 b->erts_vsn);
+	snprintf(what, sizeof(what), "emulator (beam.smp %s, erts-%s)",
+		 b->emu[0] ? "emu" : b->rel_bundled ? "bundled" : "jit",
+		 b->erts_vsn);
+	list_line(what, tree_size(path, NULL));
+	sz = 0;
+	for (i = 0; i < sizeof(libdirs) / sizeof(*libdirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", b->root, libdirs[i]);
+		sz += tree_size(path, &files);
+	}
+	snprintf(what, sizeof(what), "shared libraries (%lu files)", files);
+	list_line(what, sz);
+	snprintf(path, sizeof(path), "%s/sbin/init", b->root);
+	list_line("init (/sbin/init)", tree_size(path, NULL));
+	snprintf(path, sizeof(path), "%s/root.erofs", b->stage);
+	list_line("root file system (erofs, lz4hc)", tree_size(path, NULL));
+	list_line("kernel (bzImage)",
+		  tree_size(br_data_file("kernel/bzImage"), NULL));
+	if (stat(b->out, &st) == 0)
+		list_line("image, all", (unsigned long long)st.st_size);
+}
+
 static int bake_image(struct bake *b)
 {
 	const char *kernel = br_data_file("kernel/bzImage");
-	char fs[PATH_MAX];
+	char fs[PATH_MAX], rel[256];
 	struct br_image meta;
 	int rc;
 
@@ -532,7 +888,30 @@ static int bake_image(struct bake *b)
 	meta.app = b->module;
 	meta.root = "/otp";
 	meta.flavor = b->emu[0] ? "emu" : "jit";
-	if (b->module[0]) {
+	if (b->release) {
+		struct strv baked = {0};
+		size_t i;
+
+		snprintf(rel, sizeof(rel), "%s-%s", b->rel_name, b->rel_vsn);
+		meta.release = rel;
+		/* Words after the image in run: plain arguments. */
+		meta.app = b->rel_name;
+		meta.root = "/rel";
+		if (b->rel_bundled && !b->emu[0])
+			meta.flavor = "bundled";
+		for (i = 0; i < b->rel_args.n; i++)
+			strv_push(&baked, b->rel_args.v[i]);
+		for (i = 0; i < b->erl_args.n; i++)
+			strv_push(&baked, b->erl_args.v[i]);
+		strv_push(&baked, "-extra");
+		/* elixir's CLI: what follows "--" is System.argv(). */
+		if (b->rel_mix) {
+			strv_push(&baked, "--no-halt");
+			strv_push(&baked, "--");
+		}
+		strv_free(&b->erl_args);
+		b->erl_args = baked;
+	} else if (b->module[0]) {
 		strv_push(&b->erl_args, "-noshell");
 		strv_push(&b->erl_args, "-pa");
 		strv_push(&b->erl_args, "/app/ebin");
@@ -563,16 +942,24 @@ static int bake_run(struct bake *b)
 	snprintf(b->root, sizeof(b->root), "%s/root", b->stage);
 	if (bake_skeleton(b))
 		goto out;
-	if (b->src) {
-		if (bake_collect(b, &mods) || br_interrupted() ||
-		    bake_pick_module(b, &mods))
+	if (b->release) {
+		if (bake_release_read(b) || br_interrupted() ||
+		    bake_pick_flavor(b) || bake_release_copy(b) ||
+		    bake_release_args(b, &b->rel_args))
+			goto out;
+	} else {
+		if (b->src && (bake_collect(b, &mods) || br_interrupted() ||
+			       bake_pick_module(b, &mods)))
+			goto out;
+		if (br_interrupted() || bake_analyse(b) || br_interrupted() ||
+		    bake_pick_flavor(b) || bake_otp(b))
 			goto out;
 	}
-	if (br_interrupted() || bake_analyse(b) || br_interrupted() ||
-	    bake_pick_flavor(b) || bake_otp(b) || bake_libs(b) ||
-	    br_interrupted() || bake_strip(b) || br_interrupted() ||
-	    bake_image(b))
+	if (br_interrupted() || bake_libs(b) || br_interrupted() ||
+	    bake_strip(b) || br_interrupted() || bake_image(b))
 		goto out;
+	if (b->list)
+		bake_list(b);
 	rc = 0;
 out:
 	strv_free(&mods);
@@ -583,10 +970,14 @@ out:
 
 static const char bake_usage[] =
     "usage: beamrun bake [options] DIR -o IMAGE\n"
+    "       beamrun bake [options] RELDIR -o IMAGE\n"
     "       beamrun bake hw_virtio IMAGE\n"
     "Bake the Erlang code in DIR (.erl compiled with the host's erlc,\n"
     "or .beam) into IMAGE, which boots with MODULE:start(): MODULE is\n"
     "the one named like DIR, the only one, or the one given with -s.\n"
+    "RELDIR is an OTP release (rebar3 release, systools, mix release):\n"
+    "the image boots its boot script with its sys.config and vm.args,\n"
+    "on its bundled ERTS or the host's (the same version).\n"
     "The second form (rumprun-bake's) makes a generic Erlang unikernel\n"
     "with no application in it: give it erl arguments when you run it.\n"
     "  -o, --output IMAGE    the image to write (replaced atomically)\n"
@@ -596,6 +987,7 @@ static const char bake_usage[] =
     "      --flavor emu|jit  the emulator: the interpreter (emu, the\n"
     "                        default when 'make erts' has built it) or\n"
     "                        the host's JIT\n"
+    "      --list            print what went in and how big each part is\n"
     "  -v, --verbose         show each step\n";
 
 int cmd_bake(int argc, char **argv)
@@ -606,6 +998,7 @@ int cmd_bake(int argc, char **argv)
 	    {"app", required_argument, NULL, 'a'},
 	    {"erl-args", required_argument, NULL, 'A'},
 	    {"flavor", required_argument, NULL, 'F'},
+	    {"list", no_argument, NULL, 'l'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -643,6 +1036,9 @@ int cmd_bake(int argc, char **argv)
 				goto out;
 			}
 			b.flavor = optarg;
+			break;
+		case 'l':
+			b.list = 1;
 			break;
 		case 'v':
 			br_verbose = 1;
@@ -700,6 +1096,15 @@ int cmd_bake(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
+		b.release = bake_is_release(b.src);
+		if (b.release && (b.start || b.apps.n)) {
+			br_die_msg("bake: %s is an OTP release: its .rel names "
+				   "what starts and what goes in (-s and "
+				   "--app do not apply)",
+				   b.src);
+			rc = 2;
+			goto out;
+		}
 	} else {
 		br_die_msg("bake: expected DIR -o IMAGE or CONFIG IMAGE (see "
 			   "beamrun bake --help)");
@@ -721,5 +1126,7 @@ out:
 	strv_free(&b.erl_args);
 	strv_free(&b.app_dirs);
 	strv_free(&b.elves);
+	strv_free(&b.rel_apps);
+	strv_free(&b.rel_args);
 	return rc;
 }

@@ -10,6 +10,12 @@
 %%       modules the code in EBIN calls, and their dependencies.
 %%   bake.escript strip DIR...
 %%       removes debug information from every .beam below each DIR.
+%%   bake.escript release DIR
+%%       reads the OTP release in DIR (relx, systools or mix release)
+%%       and prints "name N", "vsn V", "erts E", "bundled yes|no",
+%%       "kind relx|mix", "host_root DIR", "otp_release R" (the host's,
+%%       or "-" when the release's ERTS is not the host's), "vm_args
+%%       yes|no" and one "app NAME-VSN DIR" per application in its .rel.
 -mode(compile).
 
 main(["analyse", Ebin, Module | Extra]) ->
@@ -21,9 +27,11 @@ main(["strip" | Dirs]) ->
         {ok, _} -> ok;
         {error, beam_lib, Why} -> fail("strip: ~p", [Why])
     end;
+main(["release", Dir]) ->
+    release(Dir);
 main(_) ->
-    fail("usage: bake.escript analyse EBIN MODULE [APP...] | strip DIR...",
-         []).
+    fail("usage: bake.escript analyse EBIN MODULE [APP...] | strip DIR... "
+         "| release DIR", []).
 
 analyse(Ebin, Start, Extra) ->
     Beams = filelib:wildcard(filename:join(Ebin, "*.beam")),
@@ -105,6 +113,121 @@ start_arity(Ebin, Start, Own) ->
                 _ -> "none"
             end
     end.
+
+%% An OTP release as relx (rebar3 release), systools or mix lay it out:
+%% releases/start_erl.data ("ERTS VSN") or RELEASES name the version,
+%% releases/VSN/ holds NAME.rel, start.boot, sys.config and vm.args,
+%% lib/ the applications and erts-ERTS/ the runtime when bundled.
+release(Dir) ->
+    {Vsn, DataErts} = release_vsn(Dir),
+    VsnDir = filename:join([Dir, "releases", Vsn]),
+    Rel = case filelib:wildcard(filename:join(VsnDir, "*.rel")) of
+              [R] -> R;
+              [] -> fail("~s: no .rel file (not a release)", [VsnDir]);
+              _ -> fail("~s: several .rel files; keep one", [VsnDir])
+          end,
+    {Name, Erts, Apps} =
+        case file:consult(Rel) of
+            {ok, [{release, {N, _}, {erts, E}, As}]} -> {N, E, As};
+            {ok, _} -> fail("~s: not a release specification", [Rel]);
+            {error, Why} ->
+                fail("~s: ~s", [Rel, file:format_error(Why)])
+        end,
+    [fail("~s: no start.boot (not a release)", [VsnDir])
+     || not filelib:is_regular(filename:join(VsnDir, "start.boot"))],
+    [fail("releases/start_erl.data names ERTS ~s but ~s needs ~s",
+          [DataErts, filename:basename(Rel), Erts])
+     || DataErts =/= none, DataErts =/= Erts],
+    [fail("~s: ~s needs substitution at start time, which beamrun does "
+          "not do; give the release a plain ~s",
+          [VsnDir, Src, filename:rootname(Src)])
+     || Src <- ["vm.args.src", "sys.config.src"],
+        filelib:is_regular(filename:join(VsnDir, Src)),
+        not filelib:is_regular(
+              filename:join(VsnDir, filename:rootname(Src)))],
+    HostErts = erlang:system_info(version),
+    Bundled = filelib:is_regular(
+                filename:join([Dir, "erts-" ++ Erts, "bin", "beam.smp"])),
+    case Bundled orelse Erts =:= HostErts of
+        true -> ok;
+        false ->
+            Has = [filename:basename(E)
+                   || E <- filelib:wildcard(filename:join(Dir, "erts-*"))],
+            fail("release ~s-~s needs ERTS ~s: it bundles ~s and the "
+                 "host's is ~s", [Name, Vsn, Erts,
+                                  case Has of
+                                      [] -> "none";
+                                      _ -> lists:join(", ", Has)
+                                  end, HostErts])
+    end,
+    Mix = filelib:wildcard(filename:join(Dir, "lib/elixir-*")) =/= [],
+    [fail("~s: runtime configuration (RUNTIME_CONFIG=true, "
+          "config/runtime.exs) is not supported yet", [VsnDir])
+     || Mix, runtime_config(filename:join(VsnDir, "sys.config"))],
+    io:format("name ~s~nvsn ~s~nerts ~s~n", [Name, Vsn, Erts]),
+    io:format("bundled ~s~n", [yes_no(Bundled)]),
+    io:format("kind ~s~n", [case Mix of true -> mix; false -> relx end]),
+    io:format("host_root ~s~n", [code:root_dir()]),
+    io:format("otp_release ~s~n",
+              [case Erts of
+                   HostErts -> erlang:system_info(otp_release);
+                   _ -> "-"
+               end]),
+    io:format("vm_args ~s~n", [yes_no(filelib:is_regular(
+                                        filename:join(VsnDir, "vm.args")))]),
+    [io:format("app ~s-~s ~s~n", [A, V, app_dir(Dir, A, V, Erts, HostErts)])
+     || {A, V} <- [{element(1, T), element(2, T)} || T <- Apps]],
+    ok.
+
+release_vsn(Dir) ->
+    Data = filename:join([Dir, "releases", "start_erl.data"]),
+    case file:read_file(Data) of
+        {ok, B} ->
+            case string:lexemes(binary_to_list(B), " \t\r\n") of
+                [E, V] -> {V, E};
+                _ -> fail("~s: expected \"ERTS_VSN REL_VSN\"", [Data])
+            end;
+        {error, _} ->
+            case file:consult(filename:join([Dir, "releases", "RELEASES"])) of
+                {ok, [Rels]} when is_list(Rels) ->
+                    case [V || {release, _, V, _, _, permanent} <- Rels] of
+                        [V] -> {V, none};
+                        _ -> one_vsn(Dir)
+                    end;
+                _ -> one_vsn(Dir)
+            end
+    end.
+
+one_vsn(Dir) ->
+    case filelib:wildcard(filename:join([Dir, "releases", "*", "start.boot"])) of
+        [Boot] -> {filename:basename(filename:dirname(Boot)), none};
+        [] -> fail("~s: not a release (no releases/VSN/start.boot)", [Dir]);
+        _ -> fail("~s: several release versions and no start_erl.data "
+                  "to choose one", [Dir])
+    end.
+
+%% A mix release whose config/runtime.exs is read at every start.
+runtime_config(SysConfig) ->
+    case file:read_file(SysConfig) of
+        {ok, B} -> binary:match(B, <<"RUNTIME_CONFIG=true">>) =/= nomatch;
+        _ -> false
+    end.
+
+%% The release's own copy, else the host's (same ERTS only: relx
+%% without system_libs leaves OTP's applications to the host).
+app_dir(Dir, A, V, Erts, HostErts) ->
+    AV = lists:flatten(io_lib:format("~s-~s", [A, V])),
+    Own = filename:join([Dir, "lib", AV]),
+    Host = filename:join([code:root_dir(), "lib", AV]),
+    case {filelib:is_dir(Own), filelib:is_dir(Host)} of
+        {true, _} -> Own;
+        {false, true} when Erts =:= HostErts -> Host;
+        _ -> fail("application ~s is neither in ~s/lib nor on the host",
+                  [AV, Dir])
+    end.
+
+yes_no(true) -> "yes";
+yes_no(false) -> "no".
 
 %% One line on standard output, which beamrun reads and reports.
 fail(Fmt, Args) ->

@@ -196,7 +196,8 @@ struct br_image {
 	char *app;	     /* start module, "" for a generic image */
 	struct strv args;    /* baked erl arguments */
 	char *root;	     /* OTP root inside the guest */
-	char *flavor;	     /* emulator: "emu", "jit", "" if unknown */
+	char *flavor;	     /* emulator: "emu", "jit", "bundled", "" */
+	char *release;	     /* OTP release NAME-VSN, "" if none */
 };
 /* Write OUT atomically from a kernel and a root image. */
 int br_image_write(const char *out, const char *kernel, const char *rootfs,

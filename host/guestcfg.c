@@ -115,7 +115,7 @@ char *br_guestcfg_json(const struct br_vm *vm)
 {
 	json_object *c = json_object_new_object(), *a;
 	struct strv args = {0};
-	size_t i;
+	size_t i, k;
 	int user_dns = 0;
 	char *out;
 
@@ -244,7 +244,6 @@ char *br_guestcfg_json(const struct br_vm *vm)
 	/* Distribution over TLS: the node's certificate, key and CA. */
 	if (vm->dist_tls) {
 		static const char *const side[] = {"server", "client"};
-		size_t k;
 
 		strv_push(&args, "-proto_dist");
 		strv_push(&args, "inet_tls");
@@ -262,7 +261,24 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		strv_push(&args, "server_fail_if_no_peer_cert");
 		strv_push(&args, "true");
 	}
-	if (vm->args.n) {
+	if (vm->img.release && vm->img.release[0]) {
+		/*
+		 * A release boots with its own -boot, -config and vm.args:
+		 * --erl-args come after them (the later of two emulator
+		 * flags wins, as after erlexec's -args_file), before the
+		 * plain arguments.
+		 */
+		for (i = 0; i < vm->img.args.n &&
+			    strcmp(vm->img.args.v[i], "-extra");
+		     i++)
+			strv_push(&args, vm->img.args.v[i]);
+		for (k = 0; k < vm->args.n; k++)
+			strv_push(&args, vm->args.v[k]);
+		for (; i < vm->img.args.n; i++)
+			strv_push(&args, vm->img.args.v[i]);
+		for (i = 0; i < vm->app_args.n; i++)
+			strv_push(&args, vm->app_args.v[i]);
+	} else if (vm->args.n) {
 		for (i = 0; i < vm->args.n; i++)
 			strv_push(&args, vm->args.v[i]);
 	} else {

@@ -104,6 +104,9 @@ int br_image_write(const char *out, const char *kernel, const char *rootfs,
 	json_object_object_add(
 	    h, "emu_flavor",
 	    json_object_new_string(meta->flavor ? meta->flavor : ""));
+	if (meta->release && meta->release[0])
+		json_object_object_add(h, "release",
+				       json_object_new_string(meta->release));
 	json_object_object_add(h, "args", br_json_strv(&meta->args));
 	text = json_object_to_json_string_ext(
 	    h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -251,6 +254,7 @@ int br_image_open(const char *path, struct br_image *img)
 	img->app = jget_str(h, "start_module");
 	img->root = jget_str(h, "otp_root");
 	img->flavor = jget_str(h, "emu_flavor");
+	img->release = jget_str(h, "release");
 	if (json_object_object_get_ex(h, "args", &a) &&
 	    json_object_is_type(a, json_type_array))
 		for (i = 0; i < json_object_array_length(a); i++)
@@ -277,6 +281,7 @@ void br_image_free(struct br_image *img)
 	free(img->app);
 	free(img->root);
 	free(img->flavor);
+	free(img->release);
 	strv_free(&img->args);
 	memset(img, 0, sizeof(*img));
 }

@@ -31,8 +31,11 @@ int cmd_inspect(int argc, char **argv)
 	printf("OTP release:  %s\n", img.otp && img.otp[0] ? img.otp : "-");
 	printf("emulator:     %s\n",
 	       img.flavor && img.flavor[0] ? img.flavor : "-");
-	printf("start module: %s\n",
-	       img.app && img.app[0] ? img.app : "- (generic image)");
+	if (img.release && img.release[0])
+		printf("release:      %s\n", img.release);
+	else
+		printf("start module: %s\n",
+		       img.app && img.app[0] ? img.app : "- (generic image)");
 	printf("erl args:    ");
 	for (i = 0; i < img.args.n; i++)
 		printf(" %s", img.args.v[i]);

@@ -215,6 +215,202 @@ static void beam_crash_dump(const struct init_cfg *cfg, const struct strv *env,
 }
 
 /*
+ * -args_file FILE, expanded in place as erlexec does (beam itself does
+ * not read it): words separated by white space, "#" to the end of the
+ * line a comment, a backslash makes the next character plain; a FILE
+ * may name further -args_file FILEs. Each word remembers whether it
+ * came from a file (see beam_drop_overridden).
+ */
+#define ARGS_FILE_DEPTH 8
+#define ARGS_FILE_MAX	(256 * 1024)
+
+struct argl {
+	struct strv v;
+	unsigned char *file; /* per word: from an args file */
+	size_t cap;
+};
+
+static void argl_push(struct argl *l, const char *w, int from_file)
+{
+	if (l->v.n + 1 > l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		unsigned char *nf = realloc(l->file, cap);
+
+		if (!nf) {
+			l->v.oom = 1;
+			return;
+		}
+		l->file = nf;
+		l->cap = cap;
+	}
+	l->file[l->v.n] = (unsigned char)from_file;
+	sv_push(&l->v, w);
+}
+
+static int args_expand(struct argl *out, char *const *a, size_t n,
+		       int from_file, int depth, char *err, size_t errlen);
+
+static int args_file_read(struct argl *out, const char *path, int depth,
+			  char *err, size_t errlen)
+{
+	struct strv words = {0};
+	char *buf, *w, *p;
+	FILE *f;
+	size_t len;
+	int rc;
+
+	if (depth >= ARGS_FILE_DEPTH) {
+		snprintf(err, errlen,
+			 "-args_file %s: nested more than %d deep (a loop?)",
+			 path, ARGS_FILE_DEPTH);
+		return -1;
+	}
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "-args_file %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	buf = malloc(ARGS_FILE_MAX + 1);
+	len = buf ? fread(buf, 1, ARGS_FILE_MAX + 1, f) : 0;
+	fclose(f);
+	if (!buf || len > ARGS_FILE_MAX) {
+		snprintf(err, errlen, "-args_file %s: %s", path,
+			 buf ? "too large" : "out of memory");
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	w = malloc(len + 1);
+	if (!w) {
+		free(buf);
+		snprintf(err, errlen, "-args_file %s: out of memory", path);
+		return -1;
+	}
+	for (p = buf; *p;) {
+		size_t k = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+		       *p == '\f' || *p == '\v')
+			p++;
+		if (*p == '#') {
+			while (*p && *p != '\n')
+				p++;
+			continue;
+		}
+		while (*p && !strchr(" \t\n\r\f\v", *p)) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '#')
+				break;
+			w[k++] = *p++;
+		}
+		if (k) {
+			w[k] = '\0';
+			sv_push(&words, w);
+		}
+	}
+	free(w);
+	free(buf);
+	rc = words.oom ? -1 : args_expand(out, words.v, words.n, 1, depth + 1,
+					  err, errlen);
+	if (words.oom)
+		snprintf(err, errlen, "-args_file %s: out of memory", path);
+	init_strv_free(words.v);
+	return rc;
+}
+
+static int args_expand(struct argl *out, char *const *a, size_t n,
+		       int from_file, int depth, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(a[i], "-extra")) {
+			/* Plain arguments from here on, files included. */
+			for (; i < n; i++)
+				argl_push(out, a[i], from_file);
+			break;
+		}
+		if (strcmp(a[i], "-args_file")) {
+			argl_push(out, a[i], from_file);
+			continue;
+		}
+		if (i + 1 >= n) {
+			snprintf(err, errlen, "-args_file needs a file");
+			return -1;
+		}
+		if (args_file_read(out, a[++i], depth, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+static int arg_is(const char *a, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcmp(a, *names))
+			return 1;
+	return 0;
+}
+
+/*
+ * A node name or cookie given to beamrun run (--node, --cookie, or
+ * --erl-args) replaces the release's own -name/-sname or -setcookie
+ * from vm.args: beam would otherwise see two names (and start no
+ * distribution) or use the file's cookie over the launcher's. The
+ * other way round for the port mapper: when vm.args chooses its own
+ * (-start_epmd, -erl_epmd_port, -epmd_module), the launcher's
+ * epmd-less defaults give way. Each dropped flag takes one value.
+ */
+static void beam_drop_overridden(const struct init_cfg *cfg,
+				 struct argl *l)
+{
+	static const char *const names[] = {"-name", "-sname", NULL};
+	static const char *const cookie[] = {"-setcookie", NULL};
+	static const char *const epmd[] = {"-start_epmd", "-erl_epmd_port",
+					   "-epmd_module", NULL};
+	int out_name = 0, out_cookie = cfg->cookie, file_epmd = 0;
+	size_t i, j;
+
+	for (i = 0; i < l->v.n && strcmp(l->v.v[i], "-extra"); i++) {
+		if (!l->file[i] && arg_is(l->v.v[i], names))
+			out_name = 1;
+		if (!l->file[i] && arg_is(l->v.v[i], cookie))
+			out_cookie = 1;
+		if (l->file[i] && arg_is(l->v.v[i], epmd))
+			file_epmd = 1;
+	}
+	for (i = j = 0; i < l->v.n; i++) {
+		const char *w = l->v.v[i];
+		int drop = (l->file[i] && out_name && arg_is(w, names)) ||
+			   (l->file[i] && out_cookie && arg_is(w, cookie)) ||
+			   (!l->file[i] && file_epmd && arg_is(w, epmd));
+
+		if (!strcmp(w, "-extra")) {
+			for (; i < l->v.n; i++) {
+				l->v.v[j] = l->v.v[i];
+				l->file[j++] = l->file[i];
+			}
+			break;
+		}
+		if (drop) {
+			init_info("%s from %s gives way", w,
+				  l->file[i] ? "vm.args" : "the launcher");
+			free(l->v.v[i]);
+			if (i + 1 < l->v.n && !is_flag(l->v.v[i + 1]))
+				free(l->v.v[++i]);
+			continue;
+		}
+		l->v.v[j] = l->v.v[i];
+		l->file[j++] = l->file[i];
+	}
+	l->v.n = j;
+	if (l->v.v)
+		l->v.v[j] = NULL;
+}
+
+/*
  * Split erl-style arguments the way erlexec does: "+" flags and their
  * values go to the emulator, "-" flags to init; the flags erlexec
  * itself consumes (-root, -progname, -home, -bindir, -env) set the
@@ -229,11 +425,19 @@ int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 	char root[INIT_PATH_MAX], home[INIT_PATH_MAX] = "/tmp";
 	char progname[64] = "erl", bindir[INIT_PATH_MAX] = "";
 	char path[INIT_PATH_MAX];
-	char *const *a = cfg->args;
-	size_t i = 0, n = cfg->nargs;
+	struct argl all = {0};
+	char *const *a;
+	size_t i = 0, n;
 	int rc = -1;
 
 	memset(b, 0, sizeof(*b));
+	if (args_expand(&all, cfg->args, cfg->nargs, 0, 0, err, errlen))
+		goto out;
+	if (all.v.oom)
+		goto oom;
+	beam_drop_overridden(cfg, &all);
+	a = all.v.v;
+	n = all.v.n;
 	snprintf(root, sizeof(root), "%s", cfg->root);
 	while (i < n) {
 		const char *f = a[i];
@@ -272,6 +476,12 @@ int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 			}
 			sv_pushf(&env, "%s=%s", a[i + 1], a[i + 2]);
 			i += 3;
+			continue;
+		}
+		if (!strcmp(f, "-noinput")) {
+			/* erlexec: never read input, so no shell either. */
+			sv_push(&args, "-noshell");
+			sv_push(&args, a[i++]);
 			continue;
 		}
 		if (!strcmp(f, "-no_epmd")) {
@@ -388,6 +598,8 @@ out:
 	init_strv_free(emu.v);
 	init_strv_free(args.v);
 	init_strv_free(env.v);
+	init_strv_free(all.v.v);
+	free(all.file);
 	return rc;
 }
 

@@ -67,6 +67,7 @@ struct init_cfg {
 	char **args; /* erl-style arguments, NULL-terminated */
 	size_t nargs;
 	char root[INIT_PATH_MAX]; /* OTP root unless -root overrides it */
+	int cookie; /* the launcher's cookie is in INIT_COOKIE_FILE */
 	unsigned stop_timeout_s;
 	/* Guest RAM in KiB (sysinfo(2), not from the launcher); 0: unknown. */
 	unsigned long mem_kib;

@@ -127,6 +127,7 @@ int main(int argc, char **argv)
 
 	if (init_etc_cookie(err, sizeof(err)))
 		init_fatal("etc", err);
+	cfg.cookie = access(INIT_COOKIE_FILE, F_OK) == 0;
 
 	if (init_fs_volumes(&cfg, err, sizeof(err)))
 		init_fatal("volume", err);

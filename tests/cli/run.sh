@@ -44,8 +44,94 @@ expect_fail "bake: --flavor emu without an interpreter build" 1 \
 	"no interpreter build of ERTS .*make erts" \
 	env BEAMRUN_LIBDIR="$W/lib" "$BEAMRUN" bake --flavor emu "$W/app" \
 	-o "$W/out/x.img"
+
+# --- bake: OTP releases -----------------------------------------------------
+# A release without ERTS (tests/apps/reltest, relx's minimal mode), made
+# once; each bad case is a copy with one thing wrong.
+cp -r "$ROOT/tests/apps/reltest" "$W/reltest"
+(cd "$W/reltest" && HOME="$W/home" rebar3 as noerts release) \
+	>"$W/rebar3.log" 2>&1
+R=$W/reltest/_build/noerts/rel/reltest
+HOST_ERTS=$(erl -noshell -eval 'io:put_chars(erlang:system_info(version)), halt().')
+mkdir -p "$W/notrel/releases"
+expect_fail "bake: a directory that is not a release" 1 \
+	"not a release \(no releases/VSN/start.boot\)" \
+	"$BEAMRUN" bake "$W/notrel" -o "$W/out/x.img"
+cp -r "$R" "$W/badvsn"
+printf '99.0 0.1.0\n' >"$W/badvsn/releases/start_erl.data"
+sed -i 's/{erts,"[^"]*"}/{erts,"99.0"}/' "$W/badvsn/releases/0.1.0/reltest.rel"
+expect_fail "bake: a release whose ERTS is neither bundled nor the host's" 1 \
+	"release reltest-0.1.0 needs ERTS 99.0: it bundles none and the host's is $HOST_ERTS" \
+	"$BEAMRUN" bake "$W/badvsn" -o "$W/out/x.img"
+mkdir -p "$W/badvsn/erts-98.0/bin"
+expect_fail "bake: a release that bundles another ERTS than it needs" 1 \
+	"needs ERTS 99.0: it bundles erts-98.0 and the host's" \
+	"$BEAMRUN" bake "$W/badvsn" -o "$W/out/x.img"
+cp -r "$R" "$W/twovsn"
+printf '99.0 0.1.0\n' >"$W/twovsn/releases/start_erl.data"
+expect_fail "bake: start_erl.data and the .rel disagree on ERTS" 1 \
+	"start_erl.data names ERTS 99.0 but reltest.rel needs" \
+	"$BEAMRUN" bake "$W/twovsn" -o "$W/out/x.img"
+cp -r "$R" "$W/noapp"
+rm -rf "$W/noapp/lib/reltest-0.1.0"
+expect_fail "bake: a release without one of its applications" 1 \
+	"application reltest-0.1.0 is neither in .*/lib nor on the host" \
+	"$BEAMRUN" bake "$W/noapp" -o "$W/out/x.img"
+cp -r "$R" "$W/srcargs"
+mv "$W/srcargs/releases/0.1.0/vm.args" "$W/srcargs/releases/0.1.0/vm.args.src"
+expect_fail "bake: a release with only vm.args.src" 1 \
+	"vm.args.src needs substitution at start time" \
+	"$BEAMRUN" bake "$W/srcargs" -o "$W/out/x.img"
+expect_fail "bake: -s with a release" 2 "is an OTP release" \
+	"$BEAMRUN" bake -s reltest_app "$R" -o "$W/out/x.img"
+# A NIF linked against a library that is then hidden: the bake names it.
+mkdir -p "$W/nif"
+printf 'int brgone_answer(void) { return 42; }\n' >"$W/nif/gone.c"
+cat >"$W/nif/reltest_nif.c" <<-'EOF'
+	#include <erl_nif.h>
+	int brgone_answer(void);
+	static ERL_NIF_TERM answer(ErlNifEnv *env, int argc,
+				   const ERL_NIF_TERM argv[])
+	{
+		(void)argc;
+		(void)argv;
+		return enif_make_int(env, brgone_answer());
+	}
+	static ErlNifFunc funcs[] = {{"answer", 0, answer, 0}};
+	ERL_NIF_INIT(reltest_nif, funcs, NULL, NULL, NULL, NULL)
+	EOF
+ERL_INC=$(erl -noshell -eval 'io:put_chars(filename:join([code:root_dir(), "usr", "include"])), halt().')
+cp -r "$R" "$W/nifrel"
+mkdir -p "$W/nifrel/lib/reltest-0.1.0/priv"
+cc -shared -fPIC -o "$W/nif/libbrgone.so" "$W/nif/gone.c" &&
+	cc -shared -fPIC -I"$ERL_INC" -o "$W/nifrel/lib/reltest-0.1.0/priv/reltest_nif.so" \
+		"$W/nif/reltest_nif.c" -L"$W/nif" -lbrgone
+rm -f "$W/nif/libbrgone.so"
+expect_fail "bake: a NIF whose library is missing" 1 \
+	"reltest_nif.so needs libbrgone.so, which is not installed" \
+	"$BEAMRUN" bake "$W/nifrel" -o "$W/out/x.img"
 check "bake: failures left no file behind" \
 	test -z "$(ls -A "$W/out")"
+check "bake: the good release bakes (the cases above fail for their reason)" \
+	"$BEAMRUN" bake "$R" -o "$W/rel.img"
+# A bundled ERTS of another version than the host's (faked: the host's
+# programs under another name) brings its own beam.smp: the interpreter
+# build matches the host's ERTS only.
+cp -r "$R" "$W/otherts"
+mkdir -p "$W/otherts/erts-99.0/bin"
+for f in beam.smp erl_child_setup inet_gethost; do
+	cp "$(erl -noshell -eval 'io:put_chars(code:root_dir()), halt().')/erts-$HOST_ERTS/bin/$f" \
+		"$W/otherts/erts-99.0/bin/"
+done
+printf '99.0 0.1.0\n' >"$W/otherts/releases/start_erl.data"
+sed -i 's/{erts,"[^"]*"}/{erts,"99.0"}/' "$W/otherts/releases/0.1.0/reltest.rel"
+check "bake: a bundled ERTS of another version uses its own beam.smp" bash -c "
+	'$BEAMRUN' bake --list '$W/otherts' -o '$W/other.img' >'$W/other.list' &&
+	grep -q 'emulator (beam.smp bundled, erts-99.0)' '$W/other.list' &&
+	'$BEAMRUN' inspect '$W/other.img' | grep -Eq '^emulator: +bundled$'"
+expect_fail "bake --flavor emu: no interpreter build for a bundled ERTS 99.0" 1 \
+	"no interpreter build of ERTS 99.0" \
+	"$BEAMRUN" bake --flavor emu "$W/otherts" -o "$W/out/x.img"
 
 # --- images -----------------------------------------------------------------
 expect_fail "run: a missing image" 125 "no such image" \

@@ -603,6 +603,125 @@ static void test_beam_extra(void **state)
 	init_beam_free(&b);
 }
 
+/* Write TEXT to tmpdir/NAME; its path in path. */
+static void args_file(const char *name, const char *text, char *path,
+		      size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * -args_file as erlexec reads it: comments, backslash escapes, nested
+ * files, "+" flags from a file to the emulator; a release's vm.args.
+ */
+static void test_beam_args_file(void **state)
+{
+	char vm[256], inner[256];
+	const char *args[] = {"-noinput", "-args_file", vm, "-extra", "x",
+			      NULL};
+	struct init_cfg cfg;
+
+	(void)state;
+	args_file("inner.args", "+A 4 # async threads\n-eval 'a\\ b'\n",
+		  inner, sizeof(inner));
+	{
+		char text[512];
+
+		snprintf(text, sizeof(text),
+			 "## vm.args\n-sname app\n-setcookie secret\n"
+			 "+S 1\n\t-args_file %s\n#-name commented\n"
+			 "+K true",
+			 inner);
+		args_file("vm.args", text, vm, sizeof(vm));
+	}
+	cfg_with(&cfg, root, args);
+	prepare_ok(&cfg);
+	assert_vec(b.argv,
+		   (const char *const[]){
+		       emu,	    "-S",	 "1",	      "-A",	   "4",
+		       "-K",	    "true",	 "-sbwt",     "none",	   "-sbwtdcpu",
+		       "none",	    "-sbwtdio",	 "none",      "-fnu",	   "--",
+		       "-root",	    root,	 "-bindir",   bindir,	   "-progname",
+		       "erl",	    "--",	 "-home",     "/tmp",	   "-noshell",
+		       "-noinput",  "-sname",	 "app",	      "-setcookie", "secret",
+		       "-eval",	    "'a b'",	 "-extra",    "x",	   NULL},
+		   "argv");
+	init_beam_free(&b);
+}
+
+/*
+ * The launcher's --node and --cookie replace vm.args' name and cookie;
+ * vm.args' own port mapper replaces the launcher's epmd-less defaults.
+ */
+static void test_beam_args_file_override(void **state)
+{
+	char vm[256];
+	const char *args[] = {"-start_epmd", "false",     "-erl_epmd_port",
+			      "4370",	     "-sname",	  "run",
+			      "-args_file",  vm,	  NULL};
+	const char *plain[] = {"-args_file", vm, NULL};
+	struct init_cfg cfg;
+
+	(void)state;
+	args_file("over.args",
+		  "-name app@10.0.2.15 -setcookie secret\n"
+		  "-erl_epmd_port 4444\n",
+		  vm, sizeof(vm));
+	cfg_with(&cfg, root, args);
+	cfg.cookie = 1;
+	prepare_ok(&cfg);
+	assert_vec(b.argv,
+		   (const char *const[]){
+		       emu,	    "-sbwt",	"none",	   "-sbwtdcpu", "none",
+		       "-sbwtdio",  "none",	"-fnu",	   "--",	"-root",
+		       root,	    "-bindir",	bindir,	   "-progname", "erl",
+		       "--",	    "-home",	"/tmp",	   "-sname",	"run",
+		       "-erl_epmd_port", "4444", NULL},
+		   "argv");
+	/* Nothing from the launcher: the file's name and cookie stay. */
+	cfg_with(&cfg, root, plain);
+	prepare_ok(&cfg);
+	assert_vec(b.argv,
+		   (const char *const[]){
+		       emu,	    "-sbwt",	"none",	   "-sbwtdcpu", "none",
+		       "-sbwtdio",  "none",	"-fnu",	   "--",	"-root",
+		       root,	    "-bindir",	bindir,	   "-progname", "erl",
+		       "--",	    "-home",	"/tmp",	   "-name",
+		       "app@10.0.2.15", "-setcookie", "secret",
+		       "-erl_epmd_port", "4444", NULL},
+		   "argv");
+	init_beam_free(&b);
+}
+
+static void test_beam_args_file_errors(void **state)
+{
+	char loop[256], text[300], err[256] = "";
+	const char *missing[] = {"-args_file", "/nonexistent/vm.args", NULL};
+	const char *looped[] = {"-args_file", loop, NULL};
+	const char *novalue[] = {"-noshell", "-args_file", NULL};
+	struct init_cfg cfg;
+
+	(void)state;
+	cfg_with(&cfg, root, missing);
+	assert_int_equal(init_beam_prepare(&cfg, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/vm.args: No such file"));
+	snprintf(loop, sizeof(loop), "%s/loop.args", tmpdir);
+	snprintf(text, sizeof(text), "-args_file %s\n", loop);
+	args_file("loop.args", text, loop, sizeof(loop));
+	cfg_with(&cfg, root, looped);
+	assert_int_equal(init_beam_prepare(&cfg, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "nested more than"));
+	cfg_with(&cfg, root, novalue);
+	assert_int_equal(init_beam_prepare(&cfg, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "-args_file needs a file"));
+}
+
 static void test_beam_env(void **state)
 {
 	static const char *const args[] = {"-env", "FOO", "bar",      "-env",
@@ -795,6 +914,9 @@ int main(void)
 	    BEAM_TEST(test_beam_table_limits),
 	    BEAM_TEST(test_beam_sections),
 	    BEAM_TEST(test_beam_extra),
+	    BEAM_TEST(test_beam_args_file),
+	    BEAM_TEST(test_beam_args_file_override),
+	    BEAM_TEST(test_beam_args_file_errors),
 	    BEAM_TEST(test_beam_env),
 	    BEAM_TEST(test_beam_crash_dump),
 	    BEAM_TEST(test_beam_errors),
