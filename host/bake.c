@@ -39,6 +39,7 @@ struct bake {
 	char emu[PATH_MAX];   /* the interpreter beam.smp, "" for the host's */
 	struct strv app_dirs; /* host lib dirs of the OTP apps to copy */
 	struct strv elves;    /* ELF files in the image, for the closure */
+	const char *cacerts;  /* --cacerts FILE|none, NULL: the host's */
 };
 
 static int bake_path(char *buf, size_t len, const char *fmt, ...)
@@ -410,6 +411,81 @@ static int bake_otp(struct bake *b)
 	return 0;
 }
 
+/* The host's CA bundle (Debian's ca-certificates package). */
+#define BAKE_HOST_CACERTS "/etc/ssl/certs/ca-certificates.crt"
+/*
+ * Where it goes: the guest's init mounts a tmpfs on /etc and links each
+ * entry of /usr/etc there, so the bundle is read at
+ * /etc/ssl/certs/ca-certificates.crt, the first place OTP's
+ * public_key:cacerts_get/0 looks on Linux.
+ */
+#define BAKE_GUEST_CACERTS "usr/etc/ssl/certs/ca-certificates.crt"
+
+static int bake_has_app(const struct bake *b, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < b->app_dirs.n; i++) {
+		const char *base = strrchr(b->app_dirs.v[i], '/') + 1;
+
+		if (!strncmp(base, name, n) && base[n] == '-')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A CA bundle for public_key:cacerts_get/0 (and so for ssl's and httpc's
+ * peer verification): --cacerts FILE, --cacerts none, or by default the
+ * host's, when the image has public_key (ssl brings it in).
+ */
+static int bake_cacerts(struct bake *b)
+{
+	const char *src = b->cacerts ? b->cacerts : BAKE_HOST_CACERTS;
+	char dst[PATH_MAX], line[256];
+	int pem = 0;
+	FILE *f;
+
+	if (b->cacerts && !strcmp(b->cacerts, "none")) {
+		br_info("CA certificates: none (--cacerts none)");
+		return 0;
+	}
+	if (!b->cacerts && !bake_has_app(b, "public_key"))
+		return 0;
+	f = fopen(src, "re");
+	if (!f && !b->cacerts && errno == ENOENT) {
+		fprintf(stderr,
+			"beamrun: warning: %s not found (install "
+			"ca-certificates, or give --cacerts FILE): the image "
+			"has no CA certificates\n",
+			src);
+		return 0;
+	}
+	if (!f) {
+		br_seterr("--cacerts %s: %s", src, strerror(errno));
+		return -1;
+	}
+	while (!pem && fgets(line, sizeof(line), f))
+		pem = !strncmp(line, "-----BEGIN CERTIFICATE-----", 27);
+	fclose(f);
+	if (!pem) {
+		br_seterr("--cacerts %s: no PEM certificate in it (expected "
+			  "-----BEGIN CERTIFICATE-----)",
+			  src);
+		return -1;
+	}
+	if (bake_path(dst, sizeof(dst), "%s/" BAKE_GUEST_CACERTS, b->root))
+		return -1;
+	*strrchr(dst, '/') = '\0';
+	if (br_mkdir_p(dst, 0755))
+		return -1;
+	dst[strlen(dst)] = '/';
+	if (br_copy_file(src, dst))
+		return -1;
+	br_info("CA certificates: %s", src);
+	return 0;
+}
+
 /* Every shared library the emulator and the NIFs load, at its path. */
 static int bake_libs(struct bake *b)
 {
@@ -569,9 +645,9 @@ static int bake_run(struct bake *b)
 			goto out;
 	}
 	if (br_interrupted() || bake_analyse(b) || br_interrupted() ||
-	    bake_pick_flavor(b) || bake_otp(b) || bake_libs(b) ||
-	    br_interrupted() || bake_strip(b) || br_interrupted() ||
-	    bake_image(b))
+	    bake_cacerts(b) || bake_pick_flavor(b) || bake_otp(b) ||
+	    bake_libs(b) || br_interrupted() || bake_strip(b) ||
+	    br_interrupted() || bake_image(b))
 		goto out;
 	rc = 0;
 out:
@@ -596,6 +672,9 @@ static const char bake_usage[] =
     "      --flavor emu|jit  the emulator: the interpreter (emu, the\n"
     "                        default when 'make erts' has built it) or\n"
     "                        the host's JIT\n"
+    "      --cacerts FILE|none  the CA bundle for public_key:cacerts_get/0\n"
+    "                        (default: the host's " BAKE_HOST_CACERTS ",\n"
+    "                        when the code uses ssl or public_key)\n"
     "  -v, --verbose         show each step\n";
 
 int cmd_bake(int argc, char **argv)
@@ -606,6 +685,7 @@ int cmd_bake(int argc, char **argv)
 	    {"app", required_argument, NULL, 'a'},
 	    {"erl-args", required_argument, NULL, 'A'},
 	    {"flavor", required_argument, NULL, 'F'},
+	    {"cacerts", required_argument, NULL, 'C'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -643,6 +723,9 @@ int cmd_bake(int argc, char **argv)
 				goto out;
 			}
 			b.flavor = optarg;
+			break;
+		case 'C':
+			b.cacerts = optarg;
 			break;
 		case 'v':
 			br_verbose = 1;

@@ -1,4 +1,5 @@
 /* beamrun-init: /etc files for name resolution, on a tmpfs over /etc. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include "init.h"
 
 #define ETC_INETRC "/etc/erl_inetrc"
+/* Files the image carries for /etc, which the tmpfs would hide. */
+#define ETC_IMAGE "/usr/etc"
 
 static int etc_write(const char *path, const char *text, char *err,
 		     size_t errlen)
@@ -40,6 +43,36 @@ static void etc_cat(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + used, len - used, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Link each entry of the image's /usr/etc into /etc (bake puts the CA
+ * bundle there, as ssl/certs/ca-certificates.crt), except the files init
+ * writes itself. An image without /usr/etc has nothing to link.
+ */
+static int etc_link_image(char *err, size_t errlen)
+{
+	char from[512], to[512];
+	struct dirent **e;
+	int i, n = scandir(ETC_IMAGE, &e, NULL, alphasort), rc = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *name = e[i]->d_name;
+
+		if (!rc && strcmp(name, ".") && strcmp(name, "..")) {
+			snprintf(from, sizeof(from), "%s/%s", ETC_IMAGE, name);
+			snprintf(to, sizeof(to), "/etc/%s", name);
+			if (symlink(from, to) && errno != EEXIST) {
+				snprintf(err, errlen, "symlink %s: %s", to,
+					 strerror(errno));
+				rc = -1;
+			}
+		}
+		free(e[i]);
+	}
+	if (n > 0)
+		free(e);
+	return rc;
 }
 
 /*
@@ -77,11 +110,13 @@ int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen)
 	if (etc_write("/etc/hostname", buf, err, errlen))
 		return -1;
 
-	return etc_write(ETC_INETRC,
-			 "{hosts_file, \"/etc/hosts\"}.\n"
-			 "{resolv_conf, \"/etc/resolv.conf\"}.\n"
-			 "{lookup, [file, dns]}.\n",
-			 err, errlen);
+	if (etc_write(ETC_INETRC,
+		      "{hosts_file, \"/etc/hosts\"}.\n"
+		      "{resolv_conf, \"/etc/resolv.conf\"}.\n"
+		      "{lookup, [file, dns]}.\n",
+		      err, errlen))
+		return -1;
+	return etc_link_image(err, errlen);
 }
 
 const char *init_etc_inetrc(void)
