@@ -8,7 +8,8 @@ erlang-nox erlang-dev
 linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils cpio dwarves
 erofs-utils e2fsprogs vde2
 libjson-c-dev libarchive-dev libblkid-dev zlib1g-dev libcmocka-dev
-debootstrap dpkg-dev"
+debootstrap dpkg-dev
+openssl curl ca-certificates"
 
 # erts/build.sh builds the emulator's interpreter flavour from Debian's
 # source package of erlang: apt-get source needs a deb-src entry.
