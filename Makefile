@@ -20,10 +20,12 @@ $(BEAMRUN): $(HOST_SRC) host/beamrun.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $(HOST_SRC) $(HOST_LIBS)
 
-# Static: the guest has no libc of its own besides beam's.
+# json-c linked in, libc shared with beam: every image carries beam's
+# libc and loader anyway (bake adds the init's closure), and a static
+# glibc made the init 1.1 MB (0.58 MB of the image) instead of 0.07 MB.
 $(INIT): $(INIT_SRC) init/init.h
 	@mkdir -p $(@D)
-	$(CC) -Os -s -static $(WARN) -o $@ $(INIT_SRC) -ljson-c
+	$(CC) -Os -s $(WARN) -o $@ $(INIT_SRC) -Wl,-Bstatic -ljson-c -Wl,-Bdynamic
 
 # Rebuilt only when the fragment or the script changes (see the script).
 $(KERNEL): kernel/beamrun.config kernel/build.sh $(wildcard kernel/patches/*.patch)

@@ -1,5 +1,6 @@
 /* beamrun-init: /etc files for name resolution, on a tmpfs over /etc. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -16,6 +17,8 @@
 #include "init.h"
 
 #define ETC_INETRC "/etc/erl_inetrc"
+/* Files the image carries for /etc, which the tmpfs would hide. */
+#define ETC_IMAGE "/usr/etc"
 
 static int etc_write(const char *path, const char *text, char *err,
 		     size_t errlen)
@@ -115,6 +118,36 @@ static void etc_ns_term(const char *addr, char *out, size_t len)
 }
 
 /*
+ * Link each entry of the image's /usr/etc into /etc (bake puts the CA
+ * bundle there, as ssl/certs/ca-certificates.crt), except the files init
+ * writes itself. An image without /usr/etc has nothing to link.
+ */
+static int etc_link_image(char *err, size_t errlen)
+{
+	char from[512], to[512];
+	struct dirent **e;
+	int i, n = scandir(ETC_IMAGE, &e, NULL, alphasort), rc = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *name = e[i]->d_name;
+
+		if (!rc && strcmp(name, ".") && strcmp(name, "..")) {
+			snprintf(from, sizeof(from), "%s/%s", ETC_IMAGE, name);
+			snprintf(to, sizeof(to), "/etc/%s", name);
+			if (symlink(from, to) && errno != EEXIST) {
+				snprintf(err, errlen, "symlink %s: %s", to,
+					 strerror(errno));
+				rc = -1;
+			}
+		}
+		free(e[i]);
+	}
+	if (n > 0)
+		free(e);
+	return rc;
+}
+
+/*
  * Erlang's default resolver ("native") runs the inet_gethost port
  * program, which needs libc's NSS modules the image does not carry.
  * beam reads ERL_INETRC instead: the hosts file first, then Erlang's
@@ -184,7 +217,9 @@ int init_etc_setup(struct init_cfg *cfg, char *err, size_t errlen)
 			cfg->dns_port[i]);
 	}
 	etc_cat(buf, sizeof(buf), "{lookup, [file, dns]}.\n");
-	return etc_write(ETC_INETRC, buf, err, errlen);
+	if (etc_write(ETC_INETRC, buf, err, errlen))
+		return -1;
+	return etc_link_image(err, errlen);
 }
 
 const char *init_etc_inetrc(void)

@@ -25,7 +25,7 @@ for s in $suites; do
 	bench)
 		# Each benchmark in its quick mode, so that none can rot.
 		rc=0
-		for b in run load smp; do
+		for b in run load smp size; do
 			bash "bench/$b.sh" --quick || rc=1
 		done
 		[ $rc = 0 ] ;;

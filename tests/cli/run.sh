@@ -44,6 +44,12 @@ expect_fail "bake: --flavor emu without an interpreter build" 1 \
 	"no interpreter build of ERTS .*make erts" \
 	env BEAMRUN_LIBDIR="$W/lib" "$BEAMRUN" bake --flavor emu "$W/app" \
 	-o "$W/out/x.img"
+expect_fail "bake: --cacerts with a missing file" 1 \
+	"--cacerts $W/nocerts.pem: No such file or directory" \
+	"$BEAMRUN" bake --cacerts "$W/nocerts.pem" "$W/app" -o "$W/out/x.img"
+expect_fail "bake: --cacerts with a file that holds no certificate" 1 \
+	"--cacerts $W/notimage.img: no PEM certificate in it" \
+	"$BEAMRUN" bake --cacerts "$W/notimage.img" "$W/app" -o "$W/out/x.img"
 
 # --- bake: OTP releases -----------------------------------------------------
 # A release without ERTS (tests/apps/reltest, relx's minimal mode), made

@@ -29,7 +29,7 @@
 /*
  * Environment:
  *   FAKEPID1_LOG   transcript file, one line per faked call (appended)
- *   FAKEPID1_ROOT  stands in for /etc, /sys and /dev/input; also for
+ *   FAKEPID1_ROOT  stands in for /etc, /usr/etc, /sys and /dev/input; also for
  *                  /proc/cmdline when FAKEPID1_ROOT/proc/cmdline exists
  *   FAKEPID1_MOUNT_FAIL  "TARGET:ERRNO ..." (EBUSY, EINVAL, EPERM, ENODEV,
  *                  EACCES or EROFS): mount() on TARGET fails so; EROFS
@@ -146,7 +146,8 @@ static const char *map(const char *path, char *buf, size_t len)
 		return path;
 	/* Never the host's own watchdog: arming it would reboot the host. */
 	if (under(path, "/etc") || under(path, "/sys") ||
-	    under(path, "/dev/input") || under(path, "/dev/watchdog")) {
+	    under(path, "/usr/etc") || under(path, "/dev/input") ||
+	    under(path, "/dev/watchdog")) {
 		snprintf(buf, len, "%s%s", fake_root, path);
 		return buf;
 	}
@@ -257,6 +258,29 @@ DIR *opendir(const char *path)
 	char buf[1024];
 
 	return ropendir(map(path, buf, sizeof(buf)));
+}
+
+int scandir(const char *path, struct dirent ***list,
+	    int (*sel)(const struct dirent *),
+	    int (*cmp)(const struct dirent **, const struct dirent **))
+{
+	int (*rscandir)(
+	    const char *, struct dirent ***, int (*)(const struct dirent *),
+	    int (*)(const struct dirent **, const struct dirent **)) =
+	    real("scandir");
+	char buf[1024];
+
+	return rscandir(map(path, buf, sizeof(buf)), list, sel, cmp);
+}
+
+/* Links made in /etc go to the fake /etc, and are logged. */
+int symlink(const char *from, const char *to)
+{
+	int (*rsymlink)(const char *, const char *) = real("symlink");
+	char buf[1024];
+
+	flog("symlink %s %s", from, to);
+	return rsymlink(from, map(to, buf, sizeof(buf)));
 }
 
 static void remember(char tab[][256], const char *path)

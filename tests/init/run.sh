@@ -376,6 +376,19 @@ start_init "$(cfg '{"v":1,"root":"'"$C/root"'","blk":[
 finish
 check unknown-fs
 
+# The image's /usr/etc (bake's CA bundle) is linked into the /etc tmpfs;
+# a file init writes itself (hosts) is kept, not replaced.
+new_case etc-image
+ETC=1
+fake_beam <<<'exit 0'
+mkdir -p "$C/fake/usr/etc/ssl/certs"
+echo pem >"$C/fake/usr/etc/ssl/certs/ca-certificates.crt"
+echo "image hosts" >"$C/fake/usr/etc/hosts"
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+echo "run.sh: /etc/ssl -> $(readlink "$C/fake/etc/ssl")" >>"$C/console"
+check etc-image
+
 # 8. The configuration on the kernel command line rather than in argv.
 new_case proc-cmdline
 ETC=1
