@@ -34,10 +34,11 @@ struct init_net {
 
 struct init_vol {
 	char serial[21]; /* virtio-blk serial the launcher gave the disk */
+	char dev[16];	 /* or its name under /dev (Xen's xvdb, loop1) */
 	char mnt[INIT_PATH_MAX];
 	char fstype[16]; /* "auto" tries ext4, iso9660, erofs, squashfs */
 	int ro;
-	int mounted; /* set by init_fs_volumes, read by the teardown */
+	int mounted;  /* set by init_fs_volumes, read by the teardown */
 	int writable; /* mounted read-write: set by init_fs_volumes */
 };
 
@@ -94,8 +95,9 @@ void init_fs_teardown(const struct init_cfg *cfg);
 int init_etc_setup(const struct init_cfg *cfg, char *err, size_t errlen);
 const char *init_etc_inetrc(void);
 /* The cookie from fw_cfg, if the launcher passed one, into HOME. */
-#define INIT_COOKIE_FWCFG "/sys/firmware/qemu_fw_cfg/by_name/opt/beamrun/cookie/raw"
-#define INIT_COOKIE_FILE  "/tmp/.erlang.cookie"
+#define INIT_COOKIE_FWCFG                                                      \
+	"/sys/firmware/qemu_fw_cfg/by_name/opt/beamrun/cookie/raw"
+#define INIT_COOKIE_FILE "/tmp/.erlang.cookie"
 int init_etc_cookie(char *err, size_t errlen);
 
 /* net.c: loopback, hostname, addresses and routes. */
