@@ -251,12 +251,13 @@ struct br_vm {
 	int ready_fd; /* detached: gets "QEMUPID\n" once qemu runs; 0: none */
 	unsigned long tsc_khz; /* TCG: the host's TSC rate, 0 unknown */
 	/* Other platforms (xen, iso, disk, virsh-xml): */
-	const char *kernel_base; /* console= and root= words; NULL: qemu's */
-	int blk_dev;		 /* volumes by vol[].dev, not virtio serial */
-	int destroy;		 /* rumprun -d: Xen destroys it when it stops */
-	const char *platform;	 /* "qemu", "kvm", "xen", "iso", ... */
-	char *out;		 /* -o FILE */
-	int pvh;		 /* run --pvh: boot the ELF vmlinux */
+	const char
+	    *kernel_base;     /* console=, root=, panic= words; NULL: qemu's */
+	int blk_dev;	      /* volumes by vol[].dev, not virtio serial */
+	int destroy;	      /* rumprun -d: Xen destroys it when it stops */
+	const char *platform; /* "qemu", "kvm", "xen", "iso", ... */
+	char *out;	      /* -o FILE */
+	int pvh;	      /* run --pvh: boot the ELF vmlinux */
 };
 
 /*
@@ -320,7 +321,7 @@ char *br_xl_config(const struct br_vm *vm, const char *name, const char *kernel,
 		   const char *rootfs);
 /* libvirt.c: the libvirt domain XML for vm; caller frees. */
 char *br_libvirt_xml(const struct br_vm *vm, const char *name,
-		     const char *kernel);
+		     const char *kernel, const char *rootfs);
 int cmd_volume(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 

@@ -282,10 +282,10 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	 * with qemu's -no-reboot make any guest end (poweroff, panic)
 	 * end qemu at once.
 	 */
-	if (asprintf(&line, "%s panic=-1 reboot=t%s%s -- beamrun=%s",
+	if (asprintf(&line, "%s%s%s -- beamrun=%s",
 		     vm->kernel_base ? vm->kernel_base
 				     : "console=ttyS0 quiet root=/dev/vda "
-				       "rootfstype=erofs ro",
+				       "rootfstype=erofs ro panic=-1 reboot=t",
 		     tsc, ip, cfg) < 0)
 		line = NULL;
 	free(cfg);

@@ -623,8 +623,8 @@ struct rump_platform {
 };
 
 static const struct rump_platform rump_platforms[] = {
-    {"qemu", "beIgMNWDipdcvn", "qemu runs the VM here"},
-    {"kvm", "beIgMNWDipdcvn", "qemu runs the VM here"},
+    {"qemu", "beIgMNWDipcvn", "qemu runs the VM here"},
+    {"kvm", "beIgMNWDipcvn", "qemu runs the VM here"},
     {"xen", "beIMNWDipdcvno", "xl starts the domain"},
     {"iso", "beINWvo",
      "a boot medium fixes no memory, debugger, console or qemu option: "

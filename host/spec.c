@@ -127,10 +127,10 @@ int br_parse_nic_for(const char *spec, struct br_nic *n, const char *platform)
 				  spec, n->base);
 			return -1;
 		}
-		if (strcmp(be, "user") && strncmp(be, "network=", 8) &&
-		    strncmp(be, "bridge=", 7)) {
-			br_seterr("-I %s: the backend is user, network=NAME "
-				  "or bridge=NAME (a libvirt interface)",
+		if (strcmp(be, "user") && strncmp(be, "user,", 5) &&
+		    strncmp(be, "network=", 8) && strncmp(be, "bridge=", 7)) {
+			br_seterr("-I %s: the backend is user[,hostfwd=...], "
+				  "network=NAME or bridge=NAME",
 				  spec);
 			return -1;
 		}

@@ -29,7 +29,8 @@ static void xl_str(FILE *f, const char *s)
 }
 
 static const char xen_base[] =
-    "console=hvc0 quiet root=/dev/xvda rootfstype=erofs ro";
+    "console=hvc0 quiet root=/dev/xvda rootfstype=erofs ro panic=-1 "
+    "reboot=t";
 
 char *br_xl_config(const struct br_vm *vm, const char *name, const char *kernel,
 		   const char *rootfs)
