@@ -257,6 +257,7 @@ struct br_vm {
 	int destroy;	      /* rumprun -d: Xen destroys it when it stops */
 	const char *platform; /* "qemu", "kvm", "xen", "iso", ... */
 	char *out;	      /* -o FILE */
+	char *console_log; /* virsh-xml --console-log FILE */
 	int pvh;	      /* run --pvh: boot the ELF vmlinux */
 };
 

@@ -5,11 +5,13 @@
  *
  * grub-mkrescue makes one hybrid image that boots from BIOS (El Torito
  * on a CD, the MBR on a disk) and from UEFI (its EFI system partition).
- * GRUB loads the kernel with the guest configuration on its command line
- * and one uncompressed cpio archive as the initial RAM file system: the
- * init as /init, the image's erofs root as /root.erofs and the -b
- * volumes as /vol/1, /vol/2, ... (init/stage.c switches to the root), so
- * the kernel needs no driver for the CD or disk controller. `disk` is
+ * GRUB loads the kernel and one uncompressed cpio archive as the initial
+ * RAM file system: the init as /init, the image's erofs root as
+ * /root.erofs, the -b volumes as /vol/1, /vol/2, ... and the guest
+ * configuration as /beamrun.json (GRUB's linux command escapes every
+ * '"' of a command line, so the JSON cannot go there); init/stage.c
+ * switches to the root. The kernel needs no driver for the CD or disk
+ * controller. `disk` is
  * the same image written as a raw disk, or converted to qcow2.
  */
 #define _GNU_SOURCE
@@ -99,9 +101,9 @@ static int cpio_file(struct archive *a, const char *name, const char *path,
 	return rc ? -1 : 0;
 }
 
-/* The initial RAM file system: /init, /root.erofs, /vol/N. */
+/* The initial RAM file system: /init, /beamrun.json, /root.erofs, /vol/N. */
 static int bootimg_cpio(const struct br_vm *vm, const char *init,
-			const char *out)
+			const char *json, const char *out)
 {
 	struct archive *a = archive_write_new();
 	char name[32];
@@ -117,6 +119,14 @@ static int bootimg_cpio(const struct br_vm *vm, const char *init,
 	}
 	if (cpio_file(a, "init", init, AE_IFREG | 0755))
 		goto done;
+	if (cpio_entry(a, "beamrun.json", AE_IFREG | 0444, strlen(json) + 1))
+		goto done;
+	if (archive_write_data(a, json, strlen(json)) !=
+		(la_ssize_t)strlen(json) ||
+	    archive_write_data(a, "\n", 1) != 1) {
+		br_seterr("cpio: %s", archive_error_string(a));
+		goto done;
+	}
 	in = open(vm->img.path, O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
 		br_seterr("%s: %s", vm->img.path, strerror(errno));
@@ -147,9 +157,9 @@ done:
 }
 
 /*
- * GRUB's script quoting: inside '...' every byte is literal but ''' ends
- * it. The configuration is JSON, where a "'" can only be inside a string,
- * so it becomes \u0027 there and the word needs no other escape.
+ * GRUB's script quoting: inside '...' every byte is literal but a quote
+ * ends it. The kernel's words are ours and have none (one would become
+ * \u0027, right only inside a JSON string).
  */
 static char *grub_word(const char *s)
 {
@@ -230,7 +240,7 @@ int cmd_bootimg(int argc, char **argv)
 	int disk = !strcmp(what, "disk"), rc, qcow2 = 0;
 	char stage[] = "/tmp/beamrun-iso.XXXXXX", path[4300], def[300];
 	char *cmdline = NULL, *gline = NULL, *cfg = NULL, *tmp = NULL;
-	char *iso = NULL;
+	char *iso = NULL, *json;
 	struct strv cmd = {0};
 	size_t i;
 	int staged = 0, fd;
@@ -287,13 +297,15 @@ int cmd_bootimg(int argc, char **argv)
 	for (i = 0; i < vm.nvol; i++)
 		snprintf(vm.vol[i].dev, sizeof(vm.vol[i].dev), "loop%zu",
 			 i + 1);
+	/* The kernel's words go to grub.cfg, the configuration to the cpio. */
 	cmdline = br_kernel_cmdline(&vm);
-	if (!cmdline || strlen(cmdline) >= BR_CMDLINE_MAX) {
-		br_die_msg("the guest configuration is too long for the kernel "
-			   "command line (limit %d bytes)",
-			   BR_CMDLINE_MAX - 1);
+	json = cmdline ? strstr(cmdline, " -- beamrun=") : NULL;
+	if (!json) {
+		br_die_msg("cannot build the guest configuration");
 		goto out;
 	}
+	*json = '\0';
+	json += strlen(" -- beamrun=");
 	br_hold_signals();
 	if (!mkdtemp(stage)) {
 		br_die_msg("mkdtemp: %s", strerror(errno));
@@ -334,7 +346,7 @@ int cmd_bootimg(int argc, char **argv)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/tree/boot/root.cpio", stage);
-	if (bootimg_cpio(&vm, init, path)) {
+	if (bootimg_cpio(&vm, init, json, path)) {
 		br_die_msg("%s", br_err());
 		goto out;
 	}

@@ -162,13 +162,24 @@ char *br_libvirt_xml(const struct br_vm *vm, const char *name,
 		xml_mac(f, n);
 		fputs("      <model type='virtio'/>\n    </interface>\n", f);
 	}
-	fputs("    <serial type='pty'>\n"
-	      "      <target port='0'/>\n"
-	      "    </serial>\n"
-	      "    <console type='pty'>\n"
-	      "      <target type='serial' port='0'/>\n"
-	      "    </console>\n"
-	      "    <rng model='virtio'>\n"
+	if (v.console_log) {
+		/* The console into a file (virsh console cannot attach). */
+		fputs("    <serial type='file'>\n      <source path='", f);
+		xml_text(f, v.console_log);
+		fputs("'/>\n"
+		      "      <target port='0'/>\n"
+		      "    </serial>\n",
+		      f);
+	} else {
+		fputs("    <serial type='pty'>\n"
+		      "      <target port='0'/>\n"
+		      "    </serial>\n"
+		      "    <console type='pty'>\n"
+		      "      <target type='serial' port='0'/>\n"
+		      "    </console>\n",
+		      f);
+	}
+	fputs("    <rng model='virtio'>\n"
 	      "      <backend model='random'>/dev/urandom</backend>\n"
 	      "    </rng>\n"
 	      "    <watchdog model='ib700' action='poweroff'/>\n"
@@ -178,7 +189,8 @@ char *br_libvirt_xml(const struct br_vm *vm, const char *name,
 	/*
 	 * libvirt 9.0 forwards ports of a user-mode interface only through
 	 * passt; qemu's own user network does it with hostfwd, passed
-	 * through as qemu arguments.
+	 * through as qemu arguments. libvirt hands out PCI slots from 2 up,
+	 * so these NICs take theirs from the top (31 down).
 	 */
 	if (nfwd || v.qemu_extra.n) {
 		fputs("  <qemu:commandline>\n", f);
@@ -200,9 +212,9 @@ char *br_libvirt_xml(const struct br_vm *vm, const char *name,
 				"    <qemu:arg value='-device'/>\n"
 				"    <qemu:arg value='virtio-net-pci,netdev="
 				"beamrun-net%zu,mac=%02x:%02x:%02x:%02x:%02x:"
-				"%02x'/>\n",
+				"%02x,addr=0x%zx'/>\n",
 				i, n->mac[0], n->mac[1], n->mac[2], n->mac[3],
-				n->mac[4], n->mac[5]);
+				n->mac[4], n->mac[5], (size_t)0x1f - i);
 		}
 		for (i = 0; i < v.qemu_extra.n; i++) {
 			fputs("    <qemu:arg value='", f);
@@ -229,6 +241,7 @@ static const char virsh_usage[] =
     "  -M MB                 memory (64)    -c N  vCPUs (1)\n"
     "  -N NAME               domain and host name (beamrun-IMAGE)\n"
     "  -g ARGS               extra qemu arguments (qemu:commandline)\n"
+    "  --console-log FILE    the serial console into FILE (else a pty)\n"
     "  -o FILE               write it there (default: standard output)\n"
     "With -D, also prints the virsh commands that start it.\n"
     "The domain type is kvm where /dev/kvm works, else qemu (TCG);\n"

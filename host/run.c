@@ -632,7 +632,7 @@ static const struct rump_platform rump_platforms[] = {
     {"disk", "beINWvo",
      "a disk image fixes no memory, debugger, console or qemu option: "
      "the hypervisor that boots it does"},
-    {"virsh-xml", "beIMNWcvno", "libvirt starts the domain"},
+    {"virsh-xml", "beIMNWcvnoL", "libvirt starts the domain"},
 };
 
 static const struct rump_platform *rump_platform(const char *name)
@@ -649,13 +649,15 @@ void br_vm_free(struct br_vm *vm)
 {
 	vm_free(vm);
 	free(vm->out);
-	vm->out = NULL;
+	free(vm->console_log);
+	vm->out = vm->console_log = NULL;
 }
 
 int br_rump_parse(int argc, char **argv, struct br_vm *vm)
 {
 	static const struct option opts[] = {
 	    {"dry-run", no_argument, NULL, 'n'},
+	    {"console-log", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -684,6 +686,8 @@ int br_rump_parse(int argc, char **argv, struct br_vm *vm)
 				br_seterr("--dry-run is not supported on %s: "
 					  "it only writes a file",
 					  argv[0]);
+			else if (c == 'L')
+				br_seterr("--console-log is for virsh-xml");
 			else
 				br_seterr("-%c is not supported on %s (%s)", c,
 					  argv[0], pl->why);
@@ -746,6 +750,16 @@ int br_rump_parse(int argc, char **argv, struct br_vm *vm)
 		case 'o':
 			free(vm->out);
 			vm->out = xstrdup(optarg);
+			break;
+		case 'L':
+			if (optarg[0] != '/') {
+				br_seterr("--console-log %s: an absolute path "
+					  "(libvirt's qemu writes it)",
+					  optarg);
+				bad = 1;
+			}
+			free(vm->console_log);
+			vm->console_log = xstrdup(optarg);
 			break;
 		case 'p':
 			vm->paused = 1;

@@ -27,6 +27,9 @@
 
 #define STAGE_ROOT "/root.erofs"
 #define STAGE_NEW  "/newroot"
+#define STAGE_CFG  "/beamrun.json"
+/* As much configuration as init_cfg_parse is given anywhere. */
+#define STAGE_CFG_MAX 65536
 
 /* Attach file to /dev/loopN (created by number); read-only if ro. */
 static int stage_loop(const char *file, int n, int ro)
@@ -66,13 +69,28 @@ static int stage_loop(const char *file, int n, int ro)
 
 int init_stage_switch(char **argv)
 {
+	static char cfg[STAGE_CFG_MAX + sizeof("beamrun=")];
+	char *args[3] = {argv[0], cfg, NULL};
 	struct statfs sf;
 	char vol[32];
-	int n;
+	ssize_t len;
+	int n, fd;
 
 	if (access(STAGE_ROOT, F_OK) || statfs("/", &sf) ||
 	    (sf.f_type != RAMFS_MAGIC && sf.f_type != TMPFS_MAGIC))
 		return 0;
+	strcpy(cfg, "beamrun=");
+	fd = open(STAGE_CFG, O_RDONLY | O_CLOEXEC);
+	len = fd < 0 ? -1 : read(fd, cfg + 8, STAGE_CFG_MAX);
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0 || len == STAGE_CFG_MAX) {
+		init_err("%s: %s", STAGE_CFG,
+			 len < 0 ? strerror(errno) : "empty or too long");
+		return -1;
+	}
+	cfg[8 + len] = '\0';
+	cfg[8 + strcspn(cfg + 8, "\n")] = '\0';
 	mkdir("/dev", 0755);
 	if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, NULL) &&
 	    errno != EBUSY) {
@@ -104,7 +122,7 @@ int init_stage_switch(char **argv)
 		init_err("switch to the root: %s", strerror(errno));
 		return -1;
 	}
-	execv("/sbin/init", argv);
+	execv("/sbin/init", args);
 	init_err("exec /sbin/init of the image: %s", strerror(errno));
 	return -1;
 }

@@ -221,6 +221,7 @@ static void test_libvirt_nics_volumes(void **state)
 	strv_push(&vm->qemu_extra, "-device");
 	strv_push(&vm->qemu_extra, "pvpanic");
 	vm->accel = BR_ACCEL_KVM;
+	vm->console_log = "/var/log/app<1>.log";
 	vm->mem_mib = 512;
 	vm->cpus = 4;
 	xml = br_libvirt_xml(vm, "app<1>", "/cache/kernel-1",
