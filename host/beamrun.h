@@ -127,6 +127,12 @@ struct br_nic {
 /* "-I TAG,BASE,BACKEND": BACKEND is qemu's -net/-netdev text. */
 int br_parse_nic(const char *spec, struct br_nic *n);
 /*
+ * -I for a platform: qemu/kvm as above; xen: TAG,xenif[,VIF] (VIF: xl's
+ * vif text); virsh-xml: TAG,vioif[,user|network=NAME|bridge=NAME];
+ * iso, disk: TAG,vioif (the NIC is the hypervisor's).
+ */
+int br_parse_nic_for(const char *spec, struct br_nic *n, const char *platform);
+/*
  * "-W TAG,inet,static,ADDR/BITS[,GW]", "TAG,inet,dhcp",
  * "TAG,inet6,auto", "TAG,inet6,static,ADDR/BITS[,GW]": fills the NIC
  * with that tag, which must exist. One IPv4 and one IPv6 -W may name
@@ -161,6 +167,7 @@ struct br_vol {
 	char mnt[256];	 /* "" means attached but not mounted */
 	char fstype[16]; /* as libblkid names it; "" when not mounted */
 	int ro;
+	char dev[16]; /* the guest's name for it where no serial (xvdb) */
 };
 /*
  * "-b IMAGE[,MOUNTPOINT]": IMAGE must exist and, to be mounted, hold a
@@ -192,6 +199,7 @@ struct br_image {
 	uint64_t kernel_off, kernel_len;
 	uint64_t root_off, root_len;
 	uint32_t kernel_sum; /* Adler-32, names the cached kernel */
+	uint32_t root_sum;   /* Adler-32, names the cached root */
 	char *otp;	     /* OTP release of the runtime, "" if none */
 	char *app;	     /* start module, "" for a generic image */
 	struct strv args;    /* baked erl arguments */
@@ -210,6 +218,16 @@ void br_image_free(struct br_image *img);
  * cache directory (named by its CRC) and reused. Returns a static path.
  */
 const char *br_image_kernel(const struct br_image *img);
+/* The root file system (erofs) as a file of its own, cached the same way. */
+const char *br_image_rootfs(const struct br_image *img);
+/*
+ * The kernel as the uncompressed ELF vmlinux (what Xen's PVH loader and
+ * qemu's PVH path take: the ELF note with the 32-bit entry), decompressed
+ * from the bzImage once into the cache. Static path, NULL on failure.
+ */
+const char *br_image_vmlinux(const struct br_image *img);
+/* Decompress a bzImage's payload (LZ4) into the file out. */
+int br_bzimage_vmlinux(const unsigned char *bz, size_t len, const char *out);
 
 /* ---- elf.c: the shared-library closure of ELF files --------------------- */
 
@@ -259,6 +277,15 @@ struct br_vm {
 	char qmp_path[4096];	/* QMP socket; "" for none */
 	int ready_fd; /* detached: gets "QEMUPID\n" once qemu runs; 0: none */
 	unsigned long tsc_khz; /* TCG: the host's TSC rate, 0 unknown */
+	/* Other platforms (xen, iso, disk, virsh-xml): */
+	const char
+	    *kernel_base;     /* console=, root=, panic= words; NULL: qemu's */
+	int blk_dev;	      /* volumes by vol[].dev, not virtio serial */
+	int destroy;	      /* rumprun -d: Xen destroys it when it stops */
+	const char *platform; /* "qemu", "kvm", "xen", "iso", ... */
+	char *out;	      /* -o FILE */
+	char *console_log; /* virsh-xml --console-log FILE */
+	int pvh;	      /* run --pvh: boot the ELF vmlinux */
 };
 
 /*
@@ -306,6 +333,23 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *argv);
 int cmd_bake(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_rumprun(int argc, char **argv); /* qemu and kvm */
+/*
+ * rumprun's guest options for the platform argv[0] (qemu, kvm, xen, iso,
+ * disk, virsh-xml): fills vm, opens the image, splits the arguments. 0 on
+ * success, 1 for --help, -1 after printing a one-line error. Free with
+ * br_vm_free in every case.
+ */
+int br_rump_parse(int argc, char **argv, struct br_vm *vm);
+void br_vm_free(struct br_vm *vm);
+int cmd_xen(int argc, char **argv);
+int cmd_bootimg(int argc, char **argv); /* iso and disk */
+int cmd_virsh_xml(int argc, char **argv);
+/* xen.c: the xl domain configuration for vm; caller frees. */
+char *br_xl_config(const struct br_vm *vm, const char *name, const char *kernel,
+		   const char *rootfs);
+/* libvirt.c: the libvirt domain XML for vm; caller frees. */
+char *br_libvirt_xml(const struct br_vm *vm, const char *name,
+		     const char *kernel, const char *rootfs);
 int cmd_volume(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 

@@ -290,7 +290,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		char probe[64];
 
 		snprintf(probe, sizeof(probe), "%s.%u", o->subnet, o->n);
-		if (strlen(o->subnet) > 15 || inet_pton(AF_INET, probe, &a) != 1 ||
+		if (strlen(o->subnet) > 15 ||
+		    inet_pton(AF_INET, probe, &a) != 1 ||
 		    strchr(o->subnet, '/')) {
 			br_seterr("cluster up: --subnet %s: expected the first "
 				  "three parts of an IPv4 address (10.0.3)",
@@ -402,8 +403,9 @@ static int cluster_up(int argc, char **argv)
 		strv_pushf(&a, "--env=BEAMRUN_NODES=%s", nodes);
 		for (k = 0; k < o.nfwd; k++) {
 			if (o.fwd[k].host_port + i - 1 > 65535) {
-				br_die_msg("-p: host port %u + %u is past 65535",
-					   o.fwd[k].host_port, i - 1);
+				br_die_msg(
+				    "-p: host port %u + %u is past 65535",
+				    o.fwd[k].host_port, i - 1);
 				strv_free(&a);
 				goto fail;
 			}
@@ -441,7 +443,8 @@ int cmd_cluster(int argc, char **argv)
 		}
 		return cluster_down(argc == 3 ? argv[2] : "cluster", 1);
 	}
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(cluster_usage, stdout);
 		return 0;
 	}

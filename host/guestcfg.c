@@ -189,9 +189,17 @@ char *br_guestcfg_json(const struct br_vm *vm)
 			if (!vm->vol[i].mnt[0])
 				continue;
 			o = json_object_new_object();
-			snprintf(serial, sizeof(serial), "vol%zu", i);
-			json_object_object_add(o, "serial",
-					       json_object_new_string(serial));
+			if (vm->blk_dev) {
+				/* Xen's xvdb.., loop devices: by name. */
+				json_object_object_add(
+				    o, "dev",
+				    json_object_new_string(vm->vol[i].dev));
+			} else {
+				snprintf(serial, sizeof(serial), "vol%zu", i);
+				json_object_object_add(
+				    o, "serial",
+				    json_object_new_string(serial));
+			}
 			json_object_object_add(
 			    o, "mnt", json_object_new_string(vm->vol[i].mnt));
 			if (vm->vol[i].fstype[0])
@@ -330,9 +338,10 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	 * with qemu's -no-reboot make any guest end (poweroff, panic)
 	 * end qemu at once.
 	 */
-	if (asprintf(&line,
-		     "console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro "
-		     "panic=-1 reboot=t%s%s -- beamrun=%s",
+	if (asprintf(&line, "%s%s%s -- beamrun=%s",
+		     vm->kernel_base ? vm->kernel_base
+				     : "console=ttyS0 quiet root=/dev/vda "
+				       "rootfstype=erofs ro panic=-1 reboot=t",
 		     tsc, ip, cfg) < 0)
 		line = NULL;
 	free(cfg);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <lz4.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,7 @@ int br_image_open(const char *path, struct br_image *img)
 			  path);
 		goto bad;
 	}
+	img->root_sum = adler;
 	img->otp = jget_str(h, "otp_release");
 	img->app = jget_str(h, "start_module");
 	img->root = jget_str(h, "otp_root");
@@ -303,26 +305,24 @@ static const char *cache_dir(void)
 	return dir;
 }
 
-const char *br_image_kernel(const struct br_image *img)
+/* Copy LEN bytes at OFF of the image to the cache file OUT, once. */
+static int image_extract(const struct br_image *img, uint64_t off,
+			 uint64_t left, const char *what, const char *out)
 {
-	static char out[4200];
 	char tmp[4300], buf[65536];
-	uint64_t off = img->kernel_off, left = img->kernel_len;
 	const char *dir = cache_dir();
 	int in = -1, fd = -1;
 
-	snprintf(out, sizeof(out), "%s/kernel-%08x-%llu", dir,
-		 (unsigned)img->kernel_sum,
-		 (unsigned long long)img->kernel_len);
 	if (br_is_file(out))
-		return out;
+		return 0;
 	if (br_mkdir_p(dir, 0700))
-		return NULL;
+		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", out, (int)getpid());
 	in = open(img->path, O_RDONLY | O_CLOEXEC);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (in < 0 || fd < 0) {
-		br_seterr("extract the kernel to %s: %s", dir, strerror(errno));
+		br_seterr("extract the %s to %s: %s", what, dir,
+			  strerror(errno));
 		goto fail;
 	}
 	while (left) {
@@ -330,7 +330,7 @@ const char *br_image_kernel(const struct br_image *img)
 		ssize_t n = pread(in, buf, want, (off_t)off);
 
 		if (n <= 0 || write(fd, buf, (size_t)n) != n) {
-			br_seterr("extract the kernel to %s: %s", dir,
+			br_seterr("extract the %s to %s: %s", what, dir,
 				  strerror(errno));
 			goto fail;
 		}
@@ -341,15 +341,169 @@ const char *br_image_kernel(const struct br_image *img)
 	in = -1;
 	if (close(fd) || rename(tmp, out)) {
 		fd = -1;
-		br_seterr("extract the kernel to %s: %s", dir, strerror(errno));
+		br_seterr("extract the %s to %s: %s", what, dir,
+			  strerror(errno));
 		goto fail;
 	}
-	return out;
+	return 0;
 fail:
 	if (in >= 0)
 		close(in);
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	return NULL;
+	return -1;
+}
+
+const char *br_image_kernel(const struct br_image *img)
+{
+	static char out[4200];
+
+	snprintf(out, sizeof(out), "%s/kernel-%08x-%llu", cache_dir(),
+		 (unsigned)img->kernel_sum,
+		 (unsigned long long)img->kernel_len);
+	return image_extract(img, img->kernel_off, img->kernel_len, "kernel",
+			     out)
+		   ? NULL
+		   : out;
+}
+
+const char *br_image_rootfs(const struct br_image *img)
+{
+	static char out[4200];
+
+	snprintf(out, sizeof(out), "%s/root-%08x-%llu.erofs", cache_dir(),
+		 (unsigned)img->root_sum, (unsigned long long)img->root_len);
+	return image_extract(img, img->root_off, img->root_len,
+			     "root file system", out)
+		   ? NULL
+		   : out;
+}
+
+/*
+ * The bzImage's payload (setup header fields payload_offset and
+ * payload_length, protocol 2.08+) is the kernel's stripped vmlinux ELF,
+ * compressed; beamrun's kernel uses LZ4's legacy frame format (magic
+ * 0x184c2102, then blocks of at most 8 MiB, each after its 32-bit
+ * little-endian compressed size), which the kernel's build writes with
+ * "lz4 -l". Decompressed with liblz4.
+ */
+#define LZ4_LEGACY_MAGIC 0x184c2102u
+#define LZ4_LEGACY_BLOCK (8u << 20)
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+int br_bzimage_vmlinux(const unsigned char *bz, size_t len, const char *out)
+{
+	uint32_t poff, plen, setup_sects;
+	const unsigned char *p, *end;
+	char *blk = NULL;
+	size_t setup;
+	int fd = -1, rc = -1;
+
+	if (len < 0x250 || memcmp(bz + 0x202, "HdrS", 4) ||
+	    (bz[0x206] | bz[0x207] << 8) < 0x208) {
+		br_seterr("the image's kernel is not a bzImage (boot protocol "
+			  "2.08 or later)");
+		return -1;
+	}
+	setup_sects = bz[0x1f1] ? bz[0x1f1] : 4;
+	setup = (setup_sects + 1) * 512;
+	poff = le32(bz + 0x248);
+	plen = le32(bz + 0x24c);
+	if (setup + (size_t)poff + plen > len || plen < 8) {
+		br_seterr("the bzImage's payload lies outside it");
+		return -1;
+	}
+	p = bz + setup + poff;
+	end = p + plen;
+	if (le32(p) != LZ4_LEGACY_MAGIC) {
+		br_seterr("the bzImage's payload is not LZ4 (legacy) "
+			  "compressed; the kernel needs CONFIG_KERNEL_LZ4");
+		return -1;
+	}
+	p += 4;
+	blk = xmalloc(LZ4_LEGACY_BLOCK);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		br_seterr("%s: %s", out, strerror(errno));
+		goto done;
+	}
+	/*
+	 * The kernel appends the decompressed size (4 bytes) after the
+	 * frame; a block size that is not followed by that much data, or a
+	 * magic number, ends the frame.
+	 */
+	while (end - p >= 4) {
+		uint32_t n = le32(p);
+		int got;
+
+		if (n == LZ4_LEGACY_MAGIC) {
+			p += 4;
+			continue;
+		}
+		if (n > (uint32_t)(end - p - 4) || n == 0)
+			break;
+		got = LZ4_decompress_safe((const char *)p + 4, blk, (int)n,
+					  (int)LZ4_LEGACY_BLOCK);
+		if (got < 0) {
+			br_seterr("the bzImage's payload is damaged (LZ4)");
+			goto done;
+		}
+		if (write(fd, blk, (size_t)got) != got) {
+			br_seterr("%s: %s", out, strerror(errno));
+			goto done;
+		}
+		p += 4 + n;
+	}
+	rc = 0;
+done:
+	free(blk);
+	if (fd >= 0 && close(fd) && !rc) {
+		br_seterr("%s: %s", out, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+const char *br_image_vmlinux(const struct br_image *img)
+{
+	static char out[4200];
+	char tmp[4300];
+	const char *bz = br_image_kernel(img);
+	unsigned char *buf;
+	ssize_t n;
+	int fd;
+
+	if (!bz)
+		return NULL;
+	snprintf(out, sizeof(out), "%s/vmlinux-%08x-%llu", cache_dir(),
+		 (unsigned)img->kernel_sum,
+		 (unsigned long long)img->kernel_len);
+	if (br_is_file(out))
+		return out;
+	buf = xmalloc(img->kernel_len);
+	fd = open(bz, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : pread(fd, buf, img->kernel_len, 0);
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)img->kernel_len) {
+		br_seterr("read %s: %s", bz, strerror(errno));
+		free(buf);
+		return NULL;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", out, (int)getpid());
+	if (br_bzimage_vmlinux(buf, img->kernel_len, tmp) ||
+	    (rename(tmp, out) &&
+	     (br_seterr("%s: %s", out, strerror(errno)), 1))) {
+		unlink(tmp);
+		free(buf);
+		return NULL;
+	}
+	free(buf);
+	return out;
 }

@@ -52,8 +52,8 @@ int br_state_root(char *out, size_t len)
 		snprintf(out, len, "/tmp/beamrun-%u", (unsigned)getuid());
 	if (br_mkdir_p(out, 0700))
 		return -1;
-	if (lstat(out, &st) || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != getuid() || (st.st_mode & 022)) {
+	if (lstat(out, &st) || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 022)) {
 		br_seterr("state directory %s is not a private directory of "
 			  "this user",
 			  out);
@@ -296,8 +296,8 @@ static int inst_write_info(const struct inst *in, const struct br_vm *vm,
 	json_object_object_add(o, "cpus", json_object_new_int((int)vm->cpus));
 	json_object_object_add(
 	    o, "stop_timeout",
-	    json_object_new_int((int)(vm->stop_timeout ? vm->stop_timeout
-						       : 10)));
+	    json_object_new_int(
+		(int)(vm->stop_timeout ? vm->stop_timeout : 10)));
 	ports = json_object_new_array();
 	for (i = 0; i < vm->nfwd; i++) {
 		char s[64];
@@ -476,8 +476,8 @@ int cmd_ps(int argc, char **argv)
 
 	if (argc == 2 && (!strcmp(argv[1], "-a") || !strcmp(argv[1], "--all")))
 		all = 1;
-	else if (argc == 2 && (!strcmp(argv[1], "-h") ||
-			       !strcmp(argv[1], "--help"))) {
+	else if (argc == 2 &&
+		 (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(ps_usage, stdout);
 		return 0;
 	} else if (argc != 1) {
@@ -531,8 +531,9 @@ int cmd_ps(int argc, char **argv)
 			img = strrchr(img, '/') + 1;
 		ports_str(info, ports, sizeof(ports));
 		if (running) {
-			fmt_uptime((long)(time(NULL) - info_int(info, "started")),
-				   up, sizeof(up));
+			fmt_uptime(
+			    (long)(time(NULL) - info_int(info, "started")), up,
+			    sizeof(up));
 			snprintf(status, sizeof(status), "running");
 		} else {
 			snprintf(status, sizeof(status), "exited (%d)", code);
@@ -568,8 +569,8 @@ static int running_inst(const char *cmd, const char *name, struct inst *in,
 		return -1;
 	}
 	if (!inst_running(in)) {
-		br_die_msg("%s: no running instance named %s (beamrun ps)",
-			   cmd, name);
+		br_die_msg("%s: no running instance named %s (beamrun ps)", cmd,
+			   name);
 		return -1;
 	}
 	*info = inst_info(in);
@@ -748,7 +749,8 @@ int cmd_wait(int argc, char **argv)
 	struct inst in;
 	int code;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(wait_usage, stdout);
 		return 0;
 	}

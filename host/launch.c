@@ -32,8 +32,8 @@ struct console {
 	size_t len;
 	int status; /* -1 until the guest reports one */
 	int setup_failed;
-	int panic;	    /* the kernel said it panicked */
-	size_t panic_seen;  /* how much of PANIC_LINE the stream just had */
+	int panic;	     /* the kernel said it panicked */
+	size_t panic_seen;   /* how much of PANIC_LINE the stream just had */
 	unsigned held_blank; /* empty lines not yet shown */
 	int mid_line;	     /* the start of this line is already shown */
 };
@@ -191,15 +191,15 @@ static int launch_cookie(struct br_vm *vm)
 			 "COOKIE-FILE");
 		return 0;
 	}
-	snprintf(vm->cookie_path, sizeof(vm->cookie_path), "%s",
-		 vm->qmp_path);
+	snprintf(vm->cookie_path, sizeof(vm->cookie_path), "%s", vm->qmp_path);
 	slash = strrchr(vm->cookie_path, '/');
 	if (!slash) {
 		br_seterr("no private directory for the cookie");
 		return -1;
 	}
 	snprintf(slash + 1,
-		 sizeof(vm->cookie_path) - (size_t)(slash + 1 - vm->cookie_path),
+		 sizeof(vm->cookie_path) -
+		     (size_t)(slash + 1 - vm->cookie_path),
 		 "cookie");
 	fd = open(vm->cookie_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		  0600);
@@ -212,7 +212,9 @@ static int launch_cookie(struct br_vm *vm)
 
 static int launch_prepare(struct br_vm *vm, struct strv *argv)
 {
-	const char *k = br_image_kernel(&vm->img);
+	/* --pvh: the ELF vmlinux at its PVH entry, as Xen boots it. */
+	const char *k =
+	    vm->pvh ? br_image_vmlinux(&vm->img) : br_image_kernel(&vm->img);
 
 	if (vm->cookie && launch_cookie(vm))
 		return -1;
@@ -236,10 +238,10 @@ static int launch_dry_run(const struct strv *argv)
 
 /* How the run ended, as beamrun's exit status (README, "Exit status"). */
 struct outcome {
-	int st;		 /* qemu's wait status */
-	int signal;	 /* the signal that stopped beamrun, or 0 */
-	int killed;	 /* beamrun kill ended qemu */
-	int exec_errno;	 /* qemu could not be executed */
+	int st;		/* qemu's wait status */
+	int signal;	/* the signal that stopped beamrun, or 0 */
+	int killed;	/* beamrun kill ended qemu */
+	int exec_errno; /* qemu could not be executed */
 };
 
 static int launch_result(const struct console *c, const struct br_qmp *q,

@@ -16,6 +16,10 @@ static const struct command commands[] = {
     {"run", cmd_run, "boot an image in the foreground (-p to forward)"},
     {"qemu", cmd_rumprun, "rumprun-style launch under qemu (TCG)"},
     {"kvm", cmd_rumprun, "rumprun-style launch under qemu with KVM"},
+    {"xen", cmd_xen, "rumprun-style launch as a Xen PVH domain (xl)"},
+    {"iso", cmd_bootimg, "make a bootable ISO (BIOS and UEFI) of an image"},
+    {"disk", cmd_bootimg, "make a bootable raw or qcow2 disk of an image"},
+    {"virsh-xml", cmd_virsh_xml, "write a libvirt domain definition"},
     {"volume", cmd_volume, "make a data volume (ISO 9660 or ext4)"},
     {"inspect", cmd_inspect, "show what an image holds"},
     {"ps", cmd_ps, "list detached instances (run -d)"},
@@ -35,8 +39,9 @@ static void usage(FILE *f)
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
-	fputs("  -D       (before qemu|kvm) print the qemu command, as "
-	      "rumprun -D\n"
+	fputs("  -D       (before qemu|kvm|xen|virsh-xml) print the commands "
+	      "instead of\n"
+	      "           running them, as rumprun -D\n"
 	      "Run \"beamrun COMMAND --help\" for a command's options.\n",
 	      f);
 }
@@ -62,9 +67,17 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (dump && strcmp(argv[1], "qemu") && strcmp(argv[1], "kvm")) {
-		br_die_msg("-D goes before qemu or kvm (use --dry-run with "
-			   "run)");
+	if (dump && (!strcmp(argv[1], "iso") || !strcmp(argv[1], "disk"))) {
+		/* As rumprun's iso: there is nothing to print instead. */
+		br_die_msg("-D is not supported on %s: it starts nothing, it "
+			   "writes a file",
+			   argv[1]);
+		return 2;
+	}
+	if (dump && strcmp(argv[1], "qemu") && strcmp(argv[1], "kvm") &&
+	    strcmp(argv[1], "xen") && strcmp(argv[1], "virsh-xml")) {
+		br_die_msg("-D goes before qemu, kvm, xen or virsh-xml (use "
+			   "--dry-run with run)");
 		return 2;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)

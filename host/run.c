@@ -407,6 +407,9 @@ static const char run_usage[] =
     "                          (beamrun ps, logs, stop, kill, wait, rm)\n"
     "      --name NAME         the instance's name (default: the image's)\n"
     "      --dry-run           print the qemu command instead of running\n"
+    "      --pvh               boot the kernel's uncompressed ELF at its\n"
+    "                          PVH entry (the path Xen uses), not the\n"
+    "                          bzImage\n"
     "  -v, --verbose           show each boot step in the guest\n";
 
 int cmd_run(int argc, char **argv)
@@ -437,6 +440,7 @@ int cmd_run(int argc, char **argv)
 	    {"cookie", required_argument, NULL, 'C'},
 	    {"cookie-file", required_argument, NULL, 'F'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"pvh", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -619,6 +623,9 @@ int cmd_run(int argc, char **argv)
 			br_verbose = 1;
 			vm.guest_verbose = 1;
 			break;
+		case 'V':
+			vm.pvh = 1;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			vm_free(&vm);
@@ -728,6 +735,7 @@ static const char rump_usage[] =
     "  -W TAG,inet,static,ADDR/BITS[,GW] | TAG,inet,dhcp |\n"
     "     TAG,inet6,auto | TAG,inet6,static,ADDR/BITS[,GW]\n"
     "  -M MB                 guest RAM (64)\n"
+    "  -c N                  virtual CPUs (1)\n"
     "  -N NAME               guest host name\n"
     "  -g ARGS               extra qemu arguments\n"
     "  -D PORT               qemu gdb server on 127.0.0.1:PORT\n"
@@ -740,102 +748,174 @@ static const char rump_usage[] =
     "The words after IMAGE are the Erlang VM's arguments, as given to\n"
     "erl (a single quoted string is split at spaces, as rumprun did).\n";
 
-int cmd_rumprun(int argc, char **argv)
+/*
+ * Which of rumprun's guest options each platform takes (rumprun's table,
+ * plus -c and -o of our own), and why the others are refused.
+ */
+struct rump_platform {
+	const char *name, *opts;
+	const char *why; /* for a refused letter */
+};
+
+static const struct rump_platform rump_platforms[] = {
+    {"qemu", "beIgMNWDipcvn", "qemu runs the VM here"},
+    {"kvm", "beIgMNWDipcvn", "qemu runs the VM here"},
+    {"xen", "beIMNWDipdcvno", "xl starts the domain"},
+    {"iso", "beINWvo",
+     "a boot medium fixes no memory, debugger, console or qemu option: "
+     "the hypervisor that boots it does"},
+    {"disk", "beINWvo",
+     "a disk image fixes no memory, debugger, console or qemu option: "
+     "the hypervisor that boots it does"},
+    {"virsh-xml", "beIMNWcvnoL", "libvirt starts the domain"},
+};
+
+static const struct rump_platform *rump_platform(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rump_platforms) / sizeof(*rump_platforms); i++)
+		if (!strcmp(rump_platforms[i].name, name))
+			return &rump_platforms[i];
+	return NULL;
+}
+
+void br_vm_free(struct br_vm *vm)
+{
+	vm_free(vm);
+	free(vm->out);
+	free(vm->console_log);
+	vm->out = vm->console_log = NULL;
+}
+
+int br_rump_parse(int argc, char **argv, struct br_vm *vm)
 {
 	static const struct option opts[] = {
 	    {"dry-run", no_argument, NULL, 'n'},
+	    {"console-log", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct br_vm vm;
-	int c, i, rc = BR_EXIT_BADINPUT;
-	int kvm = !strcmp(argv[0], "kvm");
+	const struct rump_platform *pl = rump_platform(argv[0]);
+	int c, i;
 
-	memset(&vm, 0, sizeof(vm));
-	vm.mem_mib = RUMP_DEFAULT_MEM;
-	vm.cpus = 1;
-	vm.accel = kvm ? BR_ACCEL_KVM : BR_ACCEL_TCG;
+	memset(vm, 0, sizeof(*vm));
+	vm->platform = pl->name;
+	vm->mem_mib = RUMP_DEFAULT_MEM;
+	vm->cpus = 1;
+	vm->accel = !strcmp(argv[0], "kvm") ? BR_ACCEL_KVM : BR_ACCEL_TCG;
 	if (getenv("BEAMRUN_DRY_RUN"))
-		vm.dry_run = 1;
+		vm->dry_run = 1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+b:e:g:iI:M:N:pW:D:dvh", opts,
+	while ((c = getopt_long(argc, argv, "+b:c:e:g:iI:M:N:o:pW:D:dvh", opts,
 				NULL)) != -1) {
 		int bad = 0;
 
+		if (c != 'h' && c != '?' && !strchr(pl->opts, c)) {
+			if (c == 'd')
+				br_seterr("-d is not supported on %s (Xen "
+					  "only)",
+					  argv[0]);
+			else if (c == 'n')
+				br_seterr("--dry-run is not supported on %s: "
+					  "it only writes a file",
+					  argv[0]);
+			else if (c == 'L')
+				br_seterr("--console-log is for virsh-xml");
+			else
+				br_seterr("-%c is not supported on %s (%s)", c,
+					  argv[0], pl->why);
+			br_die_msg("%s", br_err());
+			return -1;
+		}
 		switch (c) {
 		case 'b':
-			bad = add_vol(&vm, optarg) != 0;
+			bad = add_vol(vm, optarg) != 0;
+			break;
+		case 'c':
+			bad = parse_uint("-c", optarg, 1, 64, &vm->cpus);
 			break;
 		case 'e':
-			bad = add_env(&vm, optarg) != 0;
+			bad = add_env(vm, optarg) != 0;
 			break;
 		case 'g':
-			bad = br_split_words(optarg, &vm.qemu_extra) != 0;
+			bad = br_split_words(optarg, &vm->qemu_extra) != 0;
 			break;
 		case 'i':
-			vm.interactive = 1;
+			vm->interactive = 1;
 			break;
 		case 'I':
-			if (vm.nnic == BR_MAX_NIC) {
+			if (vm->nnic == BR_MAX_NIC) {
 				br_seterr("-I %s: at most %d interfaces",
 					  optarg, BR_MAX_NIC);
 				bad = 1;
 				break;
 			}
-			bad = br_parse_nic(optarg, &vm.nic[vm.nnic]) != 0;
+			bad = br_parse_nic_for(optarg, &vm->nic[vm->nnic],
+					       argv[0]) != 0;
 			if (!bad) {
 				size_t k;
 
-				for (k = 0; k < vm.nnic; k++)
-					if (!strcmp(vm.nic[k].tag,
-						    vm.nic[vm.nnic].tag))
+				for (k = 0; k < vm->nnic; k++)
+					if (!strcmp(vm->nic[k].tag,
+						    vm->nic[vm->nnic].tag))
 						break;
-				if (k < vm.nnic) {
+				if (k < vm->nnic) {
 					br_seterr("-I %s: tag %s is already "
 						  "used",
-						  optarg, vm.nic[k].tag);
-					free(vm.nic[vm.nnic].backend);
+						  optarg, vm->nic[k].tag);
+					free(vm->nic[vm->nnic].backend);
 					bad = 1;
 					break;
 				}
-				vm.nnic++;
+				vm->nnic++;
 			}
 			break;
 		case 'W':
-			bad = br_parse_netspec(optarg, vm.nic, vm.nnic) != 0;
+			bad = br_parse_netspec(optarg, vm->nic, vm->nnic) != 0;
 			break;
 		case 'M':
 			bad = parse_uint("-M", optarg, 16, 1024 * 1024,
-					 &vm.mem_mib);
+					 &vm->mem_mib);
 			break;
 		case 'N':
-			bad = set_hostname(&vm, optarg) != 0;
+			bad = set_hostname(vm, optarg) != 0;
+			break;
+		case 'o':
+			free(vm->out);
+			vm->out = xstrdup(optarg);
+			break;
+		case 'L':
+			if (optarg[0] != '/') {
+				br_seterr("--console-log %s: an absolute path "
+					  "(libvirt's qemu writes it)",
+					  optarg);
+				bad = 1;
+			}
+			free(vm->console_log);
+			vm->console_log = xstrdup(optarg);
 			break;
 		case 'p':
-			vm.paused = 1;
+			vm->paused = 1;
 			break;
 		case 'D':
-			bad = parse_uint("-D", optarg, 1, 65535, &vm.gdb_port);
+			bad = parse_uint("-D", optarg, 1, 65535, &vm->gdb_port);
 			break;
 		case 'd':
-			br_seterr("-d is not supported on %s (Xen only)",
-				  argv[0]);
-			bad = 1;
+			vm->destroy = 1;
 			break;
 		case 'n':
-			vm.dry_run = 1;
+			vm->dry_run = 1;
 			break;
 		case 'v':
 			br_verbose = 1;
-			vm.guest_verbose = 1;
+			vm->guest_verbose = 1;
 			break;
 		case 'h':
-			fputs(rump_usage, stdout);
-			vm_free(&vm);
-			return 0;
+			return 1;
 		default:
-			if (optopt && strchr("beIgMNWD", optopt))
+			if (optopt && strchr("bceIgMNoWD", optopt))
 				br_seterr("%s: -%c needs a value", argv[0],
 					  optopt);
 			else
@@ -845,33 +925,53 @@ int cmd_rumprun(int argc, char **argv)
 		}
 		if (bad) {
 			br_die_msg("%s", br_err());
-			goto out;
+			return -1;
 		}
+	}
+	/* "-o FILE" may also come last, after the arguments (as in cc). */
+	if (strchr(pl->opts, 'o') && argc - optind >= 3 &&
+	    !strcmp(argv[argc - 2], "-o")) {
+		free(vm->out);
+		vm->out = xstrdup(argv[argc - 1]);
+		argc -= 2;
 	}
 	if (optind >= argc) {
 		br_die_msg("%s: no image given (see beamrun %s --help)",
 			   argv[0], argv[0]);
-		goto out;
+		return -1;
 	}
-	if (open_image(&vm, argv[optind])) {
+	if (open_image(vm, argv[optind])) {
 		br_die_msg("%s", br_err());
-		goto out;
+		return -1;
 	}
 	for (i = optind + 1; i < argc; i++)
-		if (br_split_words(argv[i], &vm.args)) {
+		if (br_split_words(argv[i], &vm->args)) {
 			br_die_msg("%s", br_err());
-			goto out;
+			return -1;
 		}
-	if (vm_check(&vm)) {
+	if (vm_check(vm)) {
 		br_die_msg("%s", br_err());
-		goto out;
+		return -1;
 	}
-	if (vm.interactive || vm.dry_run) {
+	return 0;
+}
+
+int cmd_rumprun(int argc, char **argv)
+{
+	struct br_vm vm;
+	int rc;
+
+	rc = br_rump_parse(argc, argv, &vm);
+	if (rc) {
+		if (rc > 0)
+			fputs(rump_usage, stdout);
+		br_vm_free(&vm);
+		return rc > 0 ? 0 : BR_EXIT_BADINPUT;
+	}
+	if (vm.interactive || vm.dry_run)
 		rc = br_launch(&vm);
-	} else {
+	else
 		rc = br_instance_start(&vm, NULL, 1);
-	}
-out:
-	vm_free(&vm);
+	br_vm_free(&vm);
 	return rc;
 }

@@ -82,6 +82,86 @@ static void random_mac(unsigned char mac[6])
  * -netdev takes the same text after the type, so "-net tap,ifname=x"
  * and "tap,ifname=x" both become "-netdev tap,id=...,ifname=x".
  */
+int br_parse_nic_for(const char *spec, struct br_nic *n, const char *platform)
+{
+	const char *c1 = strchr(spec, ','),
+		   *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	size_t bl;
+
+	if (!strcmp(platform, "qemu") || !strcmp(platform, "kvm"))
+		return br_parse_nic(spec, n);
+	memset(n, 0, sizeof(*n));
+	if (!c1 || c1 == spec || !c1[1] || c2 == c1 + 1) {
+		br_seterr("-I %s: expected TAG,BASE%s", spec,
+			  !strcmp(platform, "xen") ? "[,VIF]" : "");
+		return -1;
+	}
+	bl = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+	if ((size_t)(c1 - spec) >= sizeof(n->tag) || bl >= sizeof(n->base)) {
+		br_seterr("-I %s: tag or base name too long", spec);
+		return -1;
+	}
+	memcpy(n->tag, spec, (size_t)(c1 - spec));
+	memcpy(n->base, c1 + 1, bl);
+	if (!strcmp(platform, "xen")) {
+		/* Xen's front end; the VIF text is xl's (bridge=xenbr0,...). */
+		if (strcmp(n->base, "xenif")) {
+			br_seterr("-I %s: base \"%s\" is not xenif (Xen's "
+				  "network front end)",
+				  spec, n->base);
+			return -1;
+		}
+		if (c2 && (!c2[1] || strpbrk(c2 + 1, "'\"\\[]\n"))) {
+			br_seterr("-I %s: the VIF part is xl's vif text, "
+				  "such as bridge=xenbr0 (no quotes or "
+				  "brackets)",
+				  spec);
+			return -1;
+		}
+		n->backend = xstrdup(c2 ? c2 + 1 : "");
+	} else if (!strcmp(platform, "virsh-xml")) {
+		const char *be = c2 ? c2 + 1 : "user";
+
+		if (strcmp(n->base, "vioif")) {
+			br_seterr("-I %s: base \"%s\" is not vioif (virtio)",
+				  spec, n->base);
+			return -1;
+		}
+		if (strcmp(be, "user") && strncmp(be, "user,", 5) &&
+		    strncmp(be, "network=", 8) && strncmp(be, "bridge=", 7)) {
+			br_seterr("-I %s: the backend is user[,hostfwd=...], "
+				  "network=NAME or bridge=NAME",
+				  spec);
+			return -1;
+		}
+		if (strpbrk(be, "<>&'\"")) {
+			br_seterr(
+			    "-I %s: no <>&'\" in a network or bridge name",
+			    spec);
+			return -1;
+		}
+		n->backend = xstrdup(be);
+	} else {
+		/* iso, disk: the NIC is the hypervisor's, the guest's eth. */
+		if (strcmp(n->base, "vioif")) {
+			br_seterr("-I %s: base \"%s\" is not vioif (the VM's "
+				  "virtio NIC)",
+				  spec, n->base);
+			return -1;
+		}
+		if (c2) {
+			br_seterr("-I %s: %s takes TAG,BASE only; the network "
+				  "behind the NIC is the hypervisor's",
+				  spec, platform);
+			return -1;
+		}
+		n->backend = xstrdup("");
+	}
+	n->family = AF_INET;
+	random_mac(n->mac);
+	return 0;
+}
+
 int br_parse_nic(const char *spec, struct br_nic *n)
 {
 	const char *c1, *c2, *be;

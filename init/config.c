@@ -186,6 +186,15 @@ static int cfg_vol(json_object *o, struct init_vol *vol, size_t idx, char *err,
 			if (cfg_str(v, vol->serial, sizeof(vol->serial), key,
 				    err, errlen))
 				return -1;
+		} else if (!strcmp(k, "dev")) {
+			if (cfg_str(v, vol->dev, sizeof(vol->dev), key, err,
+				    errlen))
+				return -1;
+			if (strchr(vol->dev, '/') || vol->dev[0] == '.')
+				return cfg_fail(err, errlen,
+						"config: %s: \"%s\" is not a "
+						"device name",
+						key, vol->dev);
 		} else if (!strcmp(k, "mnt")) {
 			if (cfg_str(v, vol->mnt, sizeof(vol->mnt), key, err,
 				    errlen))
@@ -205,8 +214,9 @@ static int cfg_vol(json_object *o, struct init_vol *vol, size_t idx, char *err,
 					key);
 		}
 	}
-	if (!vol->serial[0])
-		return cfg_fail(err, errlen, "config: blk[%zu].serial: missing",
+	if (!vol->serial[0] == !vol->dev[0])
+		return cfg_fail(err, errlen,
+				"config: blk[%zu]: needs serial or dev (one)",
 				idx);
 	if (vol->mnt[0] != '/')
 		return cfg_fail(

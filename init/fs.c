@@ -163,7 +163,16 @@ int init_fs_volumes(struct init_cfg *cfg, char *err, size_t errlen)
 		char dev[300];
 		int rc = -1;
 
-		if (fs_find_serial(v->serial, dev, sizeof(dev))) {
+		if (v->dev[0]) {
+			snprintf(dev, sizeof(dev), "/dev/%s", v->dev);
+			if (access(dev, F_OK)) {
+				snprintf(err, errlen,
+					 "volume %s for %s: no such block "
+					 "device",
+					 dev, v->mnt);
+				return -1;
+			}
+		} else if (fs_find_serial(v->serial, dev, sizeof(dev))) {
 			snprintf(err, errlen,
 				 "volume %s for %s: no such block device",
 				 v->serial, v->mnt);

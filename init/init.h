@@ -34,6 +34,7 @@ struct init_net {
 
 struct init_vol {
 	char serial[21]; /* virtio-blk serial the launcher gave the disk */
+	char dev[16];	 /* or its name under /dev (Xen's xvdb, loop1) */
 	char mnt[INIT_PATH_MAX];
 	char fstype[16]; /* "auto" tries ext4, iso9660, erofs, squashfs */
 	int ro;
@@ -94,6 +95,14 @@ int init_cfg_parse(struct init_cfg *cfg, const char *json, char *err,
  */
 char *init_cfg_find(char *cmdline);
 void init_cfg_free(struct init_cfg *cfg);
+
+/*
+ * stage.c: booted from an ISO or disk by GRUB, with the root as a file in
+ * the initial RAM file system: attach it (and the volumes) to loop
+ * devices, switch to it and exec its /sbin/init. Returns 0 at once on a
+ * normal boot; -1 (after a message) if the switch failed.
+ */
+int init_stage_switch(char **argv);
 
 /* fs.c: the fixed mounts (/proc, /sys, /dev, /tmp) and the volumes. */
 int init_fs_basic(void);

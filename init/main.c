@@ -104,6 +104,10 @@ int main(int argc, char **argv)
 
 	init_console();
 
+	/* From an ISO or disk: switch to the image's root, run its init. */
+	if (init_stage_switch(argv))
+		init_fatal("boot", "cannot switch to the image's root");
+
 	init_signals_block();
 
 	/* /proc is needed to read the configuration, /sys to find volumes. */

@@ -194,6 +194,47 @@ expect_fail "qemu: unknown option" 125 "unknown option" \
 	"$BEAMRUN" qemu -Z "$G"
 expect_fail "qemu: -d is Xen only" 125 "not supported" \
 	"$BEAMRUN" qemu -d "$G"
+# --- other platforms: xen, iso, disk, virsh-xml (rumprun's option table) ------
+expect_fail "xen: -b with a missing volume" 125 "-b $W/nosuch.img.*no such file" \
+	"$BEAMRUN" -D xen -b "$W/nosuch.img,/data" "$G"
+expect_fail "iso: -b with a missing volume" 125 "no such file" \
+	"$BEAMRUN" iso -b "$W/nosuch.img,/data" "$G" -o "$W/out/x.iso"
+expect_fail "iso: -D (dump) as rumprun refuses it" 2 "-D is not supported on iso" \
+	"$BEAMRUN" -D iso "$G" -o "$W/out/x.iso"
+expect_fail "iso: -D PORT (debugger)" 125 "-D is not supported on iso" \
+	"$BEAMRUN" iso -D 1234 "$G" -o "$W/out/x.iso"
+expect_fail "iso: -M (memory is the hypervisor's)" 125 "-M is not supported on iso" \
+	"$BEAMRUN" iso -M 128 "$G" -o "$W/out/x.iso"
+expect_fail "iso: -i" 125 "-i is not supported on iso" \
+	"$BEAMRUN" iso -i "$G" -o "$W/out/x.iso"
+expect_fail "iso: -g" 125 "-g is not supported on iso" \
+	"$BEAMRUN" iso -g "-S" "$G" -o "$W/out/x.iso"
+expect_fail "disk: -M" 125 "-M is not supported on disk" \
+	"$BEAMRUN" disk -M 128 "$G" -o "$W/out/x.img"
+expect_fail "disk: -p" 125 "-p is not supported on disk" \
+	"$BEAMRUN" disk -p "$G" -o "$W/out/x.img"
+expect_fail "iso: -I with a qemu backend" 125 "TAG,BASE only" \
+	"$BEAMRUN" iso -I "n,vioif,-net user" "$G" -o "$W/out/x.iso"
+expect_fail "iso: -d is Xen only" 125 "-d is not supported on iso" \
+	"$BEAMRUN" iso -d "$G" -o "$W/out/x.iso"
+expect_fail "iso: not an image" 125 "not a beamrun image" \
+	"$BEAMRUN" iso "$W/notimage.img" -o "$W/out/x.iso"
+expect_fail "xen: -g (no qemu under xl)" 125 "-g is not supported on xen" \
+	"$BEAMRUN" -D xen -g "-S" "$G"
+expect_fail "xen: -I with virtio's base" 125 "not xenif" \
+	"$BEAMRUN" -D xen -I "n,vioif,bridge=xenbr0" "$G"
+expect_fail "xen: -W for an undefined tag" 125 "no interface tagged" \
+	"$BEAMRUN" -D xen -W "n,inet,dhcp" "$G"
+expect_fail "virsh-xml: -i" 125 "-i is not supported on virsh-xml" \
+	"$BEAMRUN" virsh-xml -i "$G"
+expect_fail "virsh-xml: a tap backend" 125 "user\\[,hostfwd" \
+	"$BEAMRUN" virsh-xml -I "n,vioif,tap" "$G"
+expect_fail "virsh-xml: -b with a missing volume" 125 "no such file" \
+	"$BEAMRUN" virsh-xml -b "$W/nosuch.img" "$G"
+expect_fail "virsh-xml: output in a missing directory" 125 "cannot write" \
+	"$BEAMRUN" virsh-xml "$G" -o "$W/nodir/x.xml"
+check "other platforms: the failures left no file behind" \
+	test -z "$(ls -A "$W/out")"
 expect_fail "unknown platform" 2 "unknown command or platform" \
 	"$BEAMRUN" xenon -i "$G"
 expect_fail "run: bad -p" 125 "HOSTPORT" \

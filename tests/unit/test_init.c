@@ -246,7 +246,13 @@ static void test_cfg_bad_values(void **state)
 	check_cfg_bad("{\"v\":1,\"blk\":[{\"serial\":\"vol0\"}]}",
 		      "blk[0].mnt");
 	check_cfg_bad("{\"v\":1,\"blk\":[{\"mnt\":\"/d\"}]}",
-		      "blk[0].serial: missing");
+		      "blk[0]: needs serial or dev");
+	check_cfg_bad("{\"v\":1,\"blk\":[{\"serial\":\"vol0\",\"dev\":"
+		      "\"xvdb\",\"mnt\":\"/d\"}]}",
+		      "blk[0]: needs serial or dev (one)");
+	check_cfg_bad("{\"v\":1,\"blk\":[{\"dev\":\"../sda\",\"mnt\":"
+		      "\"/d\"}]}",
+		      "blk[0].dev: \"../sda\" is not a device name");
 	check_cfg_bad("{\"v\":1,\"dns\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}",
 		      "dns: 5 entries, at most 4");
 	/* Nameservers and hosts go into Erlang terms: checked here. */
