@@ -19,7 +19,9 @@
 #define BR_MAX_VOL 16
 #define BR_MAX_FWD 32
 /* Below this the guest kernel and beam do not fit (measured: 48 works). */
+#ifndef BR_MIN_MEM
 #define BR_MIN_MEM 48
+#endif
 /* The Erlang VM's distribution port without epmd (epmd's 4369 + 1). */
 #define BR_DIST_PORT 4370
 

@@ -514,14 +514,15 @@ static void test_beam_table_limits(void **state)
 {
 	static const char *const args[] = {"-noshell", NULL};
 	static const char *const user_p[] = {"+P", "1024", "-noshell", NULL};
+	static const char *const user_mm[] = {"+MMmcs", "5", NULL};
 	static const struct {
 		unsigned long mem_kib;
 		const char *p, *q; /* NULL: no flag */
 	} cases[] = {
-	    {23000, "65536", "16384"},	/* -m 32 */
-	    {52000, "131072", "32768"}, /* -m 64 */
-	    {3000, "16384", "4096"},	/* the floors */
-	    {120000, NULL, NULL},	/* -m 128: beam's defaults */
+	    {23000, "16384", "4096"},	/* -m 32: the floors */
+	    {52000, "16384", "8192"},	/* -m 64 */
+	    {120000, "32768", "16384"}, /* -m 128 */
+	    {600000, NULL, NULL},	/* -m 640: beam's defaults */
 	    {0, NULL, NULL},		/* unknown */
 	};
 	struct init_cfg cfg;
@@ -529,7 +530,7 @@ static void test_beam_table_limits(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		const char *p = NULL, *q = NULL;
+		const char *p = NULL, *q = NULL, *mcs = NULL;
 
 		cfg_with(&cfg, root, args);
 		cfg.mem_kib = cases[i].mem_kib;
@@ -539,7 +540,14 @@ static void test_beam_table_limits(void **state)
 				p = b.argv[j + 1];
 			if (!strcmp(b.argv[j], "-Q"))
 				q = b.argv[j + 1];
+			if (!strcmp(b.argv[j], "-MMmcs"))
+				mcs = b.argv[j + 1];
 		}
+		/* The mseg carrier cache is off below 512 MiB. */
+		if (cases[i].mem_kib && cases[i].mem_kib < 512 * 1024)
+			assert_non_null(mcs), assert_string_equal(mcs, "0");
+		else
+			assert_null(mcs);
 		if (cases[i].p)
 			assert_non_null(p), assert_string_equal(p, cases[i].p);
 		else
@@ -551,7 +559,10 @@ static void test_beam_table_limits(void **state)
 		init_beam_free(&b);
 	}
 
-	/* The user's +P wins and stays alone; -Q still follows the RAM. */
+	/*
+	 * The user's +P wins and stays alone; -Q still follows the RAM,
+	 * and the user's +MM options leave the carrier cache alone.
+	 */
 	cfg_with(&cfg, root, user_p);
 	cfg.mem_kib = 23000;
 	prepare_ok(&cfg);
@@ -559,10 +570,23 @@ static void test_beam_table_limits(void **state)
 		   (const char *const[]){
 		       emu,	    "-P",    "1024",	  "-sbwt", "none",
 		       "-sbwtdcpu", "none",  "-sbwtdio",  "none",  "-fnu",
-		       "-Q",	    "16384", "--",	  "-root", root,
-		       "-bindir",   bindir,  "-progname", "erl",   "--",
-		       "-home",	    "/tmp",  "-noshell",  NULL},
+		       "-Q",	    "4096",  "-MMmcs",	  "0",	   "--",
+		       "-root",	    root,    "-bindir",	  bindir,  "-progname",
+		       "erl",	    "--",    "-home",	  "/tmp",  "-noshell",
+		       NULL},
 		   "argv");
+	init_beam_free(&b);
+	cfg_with(&cfg, root, user_mm);
+	cfg.mem_kib = 23000;
+	prepare_ok(&cfg);
+	assert_vec(b.argv,
+		   (const char *const[]){
+		       emu,	   "-MMmcs",	"5",	    "-sbwt",	 "none",
+		       "-sbwtdcpu", "none",	"-sbwtdio", "none",	 "-fnu",
+		       "-P",	   "16384",	"-Q",	    "4096",	 "--",
+		       "-root",	   root,	"-bindir",  bindir,	 "-progname",
+		       "erl",	   "--",	"-home",    "/tmp",	 NULL},
+		   "argv (+MM)");
 	init_beam_free(&b);
 }
 
