@@ -957,10 +957,13 @@ static int bake_image(struct bake *b)
 		 * 256 KiB and lz4hc's level 12 another 2% (5.45 MB to 5.33
 		 * MB of root for echoserver with the interpreter). 1 MiB
 		 * gains 0.4% more; Debian's erofs-utils 1.5 has no LZMA.
+		 * Tail packing (each file's last block inline with its
+		 * inode, read by kernels from 5.17) saves 20 KB more.
 		 */
-		char *argv[] = {"mkfs.erofs", "-zlz4hc,12", "-C262144",
-				"-T0",	      "--all-root", "--quiet",
-				fs,	      b->root,	    NULL};
+		char *argv[] = {"mkfs.erofs", "-zlz4hc,12",	"-C262144",
+				"-Eztailpacking", "-T0",	"--all-root",
+				"--quiet",	  fs,		b->root,
+				NULL};
 
 		rc = br_run(argv, 1);
 		if (rc) {
