@@ -347,36 +347,53 @@ static int bake_pick_flavor(struct bake *b)
 	return 0;
 }
 
+/*
+ * ERTS's programs from FROM/erts-VSN/bin (the interpreter build's
+ * beam.smp when chosen) into the image's TO/erts-VSN/bin. beam forks
+ * erl_child_setup at start; kernel starts the native resolver's port
+ * program (inet_gethost) even when ERL_INETRC does not use it, and its
+ * absence is fatal.
+ */
+static int bake_erts_bins(struct bake *b, const char *from, const char *to)
+{
+	static const char *const bins[] = {"beam.smp", "erl_child_setup",
+					   "inet_gethost"};
+	char src[PATH_MAX], dst[PATH_MAX];
+	size_t i;
+
+	if (bake_path(dst, sizeof(dst), "%s/%s/erts-%s/bin", b->root, to,
+		      b->erts_vsn) ||
+	    br_mkdir_p(dst, 0755))
+		return -1;
+	for (i = 0; i < sizeof(bins) / sizeof(*bins); i++) {
+		if (i == 0 && b->emu[0])
+			snprintf(src, sizeof(src), "%s", b->emu);
+		else if (bake_path(src, sizeof(src), "%s/erts-%s/bin/%s", from,
+				   b->erts_vsn, bins[i]))
+			return -1;
+		if (!br_is_file(src)) {
+			br_seterr("%s: missing (ERTS %s is incomplete)", src,
+				  b->erts_vsn);
+			return -1;
+		}
+		if (bake_path(dst, sizeof(dst), "%s/%s/erts-%s/bin/%s",
+			      b->root, to, b->erts_vsn, bins[i]) ||
+		    br_copy_file(src, dst))
+			return -1;
+		strv_push(&b->elves, src);
+	}
+	return 0;
+}
+
 static int bake_otp(struct bake *b)
 {
-	/*
-	 * beam forks erl_child_setup at start; kernel starts the native
-	 * resolver's port program (inet_gethost) even when ERL_INETRC
-	 * does not use it, and its absence is fatal.
-	 */
-	static const char *const erts_bins[] = {"beam.smp", "erl_child_setup",
-						"inet_gethost"};
 	static const char *const boots[] = {"start_clean.boot",
 					    "no_dot_erlang.boot"};
 	char src[PATH_MAX], dst[PATH_MAX];
 	size_t i;
 
-	if (bake_path(dst, sizeof(dst), "%s/otp/erts-%s/bin", b->root,
-		      b->erts_vsn) ||
-	    br_mkdir_p(dst, 0755))
+	if (bake_erts_bins(b, b->otp_root, "otp"))
 		return -1;
-	for (i = 0; i < sizeof(erts_bins) / sizeof(*erts_bins); i++) {
-		if (i == 0 && b->emu[0])
-			snprintf(src, sizeof(src), "%s", b->emu);
-		else if (bake_path(src, sizeof(src), "%s/erts-%s/bin/%s",
-				   b->otp_root, b->erts_vsn, erts_bins[i]))
-			return -1;
-		if (bake_path(dst, sizeof(dst), "%s/otp/erts-%s/bin/%s",
-			      b->root, b->erts_vsn, erts_bins[i]) ||
-		    br_copy_file(src, dst))
-			return -1;
-		strv_push(&b->elves, src);
-	}
 	for (i = 0; i < b->app_dirs.n; i++) {
 		const char *dir = b->app_dirs.v[i];
 		const char *name = strrchr(dir, '/') + 1;
@@ -507,36 +524,13 @@ static int bake_release_read(struct bake *b)
  */
 static int bake_release_copy(struct bake *b)
 {
-	static const char *const erts_bins[] = {"beam.smp", "erl_child_setup",
-						"inet_gethost"};
 	static const char *const top[] = {"start_erl.data", "RELEASES",
 					  "COOKIE"};
 	char src[PATH_MAX], dst[PATH_MAX];
 	size_t i;
 
-	if (bake_path(dst, sizeof(dst), "%s/rel/erts-%s/bin", b->root,
-		      b->erts_vsn) ||
-	    br_mkdir_p(dst, 0755))
+	if (bake_erts_bins(b, b->rel_bundled ? b->src : b->otp_root, "rel"))
 		return -1;
-	for (i = 0; i < sizeof(erts_bins) / sizeof(*erts_bins); i++) {
-		if (i == 0 && b->emu[0])
-			snprintf(src, sizeof(src), "%s", b->emu);
-		else if (bake_path(src, sizeof(src), "%s/erts-%s/bin/%s",
-				   b->rel_bundled ? b->src : b->otp_root,
-				   b->erts_vsn, erts_bins[i]))
-			return -1;
-		if (!br_is_file(src)) {
-			br_seterr("%s: missing (the release's ERTS is "
-				  "incomplete)",
-				  src);
-			return -1;
-		}
-		if (bake_path(dst, sizeof(dst), "%s/rel/erts-%s/bin/%s",
-			      b->root, b->erts_vsn, erts_bins[i]) ||
-		    br_copy_file(src, dst))
-			return -1;
-		strv_push(&b->elves, src);
-	}
 	for (i = 0; i < b->rel_apps.n; i++) {
 		char av[256];
 		const char *dir = strchr(b->rel_apps.v[i], ' ') + 1;

@@ -298,6 +298,8 @@ struct br_vm {
 char *br_guestcfg_json(const struct br_vm *vm);
 /* The kernel command line for vm, including beamrun=<config>. */
 char *br_kernel_cmdline(const struct br_vm *vm);
+/* The same, or NULL (br_err says why) when longer than BR_CMDLINE_MAX. */
+char *br_kernel_cmdline_fits(const struct br_vm *vm);
 /* A string vector as a JSON array (a json_object *, to keep json-c's
  * header out of this one). */
 struct json_object *br_json_strv(const struct strv *s);

@@ -347,3 +347,26 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	free(cfg);
 	return line;
 }
+
+char *br_kernel_cmdline_fits(const struct br_vm *vm)
+{
+	char *line = br_kernel_cmdline(vm);
+
+	if (!line) {
+		br_seterr("cannot build the kernel command line");
+		return NULL;
+	}
+	/*
+	 * TODO: a configuration longer than the kernel's command line is
+	 * refused; passing it through qemu's fw_cfg would lift the limit.
+	 */
+	if (strlen(line) >= BR_CMDLINE_MAX) {
+		br_seterr("the guest configuration is too long for the kernel "
+			  "command line (%zu bytes, limit %d); shorten the "
+			  "arguments or environment",
+			  strlen(line), BR_CMDLINE_MAX - 1);
+		free(line);
+		return NULL;
+	}
+	return line;
+}

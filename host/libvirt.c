@@ -66,17 +66,9 @@ char *br_libvirt_xml(const struct br_vm *vm, const char *name,
 	FILE *f;
 
 	v.kernel_base = libvirt_base;
-	cmdline = br_kernel_cmdline(&v);
+	cmdline = br_kernel_cmdline_fits(&v);
 	if (!cmdline)
 		return NULL;
-	if (strlen(cmdline) >= BR_CMDLINE_MAX) {
-		br_seterr("the guest configuration is too long for the kernel "
-			  "command line (%zu bytes, limit %d); shorten the "
-			  "arguments or environment",
-			  strlen(cmdline), BR_CMDLINE_MAX - 1);
-		free(cmdline);
-		return NULL;
-	}
 	f = open_memstream(&buf, &len);
 	if (!f) {
 		free(cmdline);

@@ -77,23 +77,9 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 	char *img, *cmdline;
 	size_t i;
 
-	cmdline = br_kernel_cmdline(vm);
-	if (!cmdline) {
-		br_seterr("cannot build the kernel command line");
+	cmdline = br_kernel_cmdline_fits(vm);
+	if (!cmdline)
 		return -1;
-	}
-	/*
-	 * TODO: a configuration longer than the kernel's command line is
-	 * refused; passing it through qemu's fw_cfg would lift the limit.
-	 */
-	if (strlen(cmdline) >= BR_CMDLINE_MAX) {
-		br_seterr("the guest configuration is too long for the kernel "
-			  "command line (%zu bytes, limit %d); shorten the "
-			  "arguments or environment",
-			  strlen(cmdline), BR_CMDLINE_MAX - 1);
-		free(cmdline);
-		return -1;
-	}
 
 	strv_push(a, "qemu-system-x86_64");
 	/*

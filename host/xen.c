@@ -45,17 +45,9 @@ char *br_xl_config(const struct br_vm *vm, const char *name, const char *kernel,
 	for (i = 0; i < v.nvol; i++)
 		snprintf(v.vol[i].dev, sizeof(v.vol[i].dev), "xvd%c",
 			 (char)('b' + i));
-	cmdline = br_kernel_cmdline(&v);
+	cmdline = br_kernel_cmdline_fits(&v);
 	if (!cmdline)
 		return NULL;
-	if (strlen(cmdline) >= BR_CMDLINE_MAX) {
-		br_seterr("the guest configuration is too long for the kernel "
-			  "command line (%zu bytes, limit %d); shorten the "
-			  "arguments or environment",
-			  strlen(cmdline), BR_CMDLINE_MAX - 1);
-		free(cmdline);
-		return NULL;
-	}
 	f = open_memstream(&buf, &len);
 	if (!f) {
 		free(cmdline);
