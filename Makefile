@@ -25,7 +25,8 @@ $(BEAMRUN): $(HOST_SRC) host/beamrun.h
 # glibc made the init 1.1 MB (0.58 MB of the image) instead of 0.07 MB.
 $(INIT): $(INIT_SRC) init/init.h
 	@mkdir -p $(@D)
-	$(CC) -Os -s $(WARN) -o $@ $(INIT_SRC) -Wl,-Bstatic -ljson-c -Wl,-Bdynamic
+	$(CC) -Os -s -ffunction-sections -fdata-sections -Wl,--gc-sections \
+		$(WARN) -o $@ $(INIT_SRC) -Wl,-Bstatic -ljson-c -Wl,-Bdynamic
 
 # Rebuilt only when the fragment or the script changes (see the script).
 $(KERNEL): kernel/beamrun.config kernel/build.sh $(wildcard kernel/patches/*.patch)

@@ -64,6 +64,11 @@ say "configuring (--disable-jit)"
 	--enable-shared-zlib --disable-builtin-zlib --without-ssl \
 	--without-javac --without-wx --without-odbc) >>"$LOG" 2>&1 ||
 	{ tail -n 20 "$LOG" >&2; die "configure failed (log: $LOG)"; }
+# zlib linked in statically (Debian's libz.a): beam uses a third of it, so
+# the image carries 19 KB less than with libz.so beside it.
+mk="$SRC/erts/emulator/$(cd "$SRC" && ./erts/autoconf/config.guess)/Makefile"
+sed -i 's/^Z_LIB=-lz$/Z_LIB=-Wl,-Bstatic -lz -Wl,-Bdynamic/' "$mk"
+grep -q '^Z_LIB=-Wl,-Bstatic' "$mk" || die "cannot link zlib statically ($mk)"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 say "building the emulator with -j$jobs (log: $LOG)"

@@ -421,11 +421,15 @@ static int bake_otp(struct bake *b)
 		    br_copy_file(src, dst))
 			return -1;
 	}
-	if (bake_path(src, sizeof(src), "%s/bin/start_clean.boot",
-		      b->otp_root) ||
-	    bake_path(dst, sizeof(dst), "%s/otp/bin/start.boot", b->root) ||
-	    br_copy_file(src, dst))
+	/* start.boot is start_clean.boot: a hard link, stored once. */
+	if (bake_path(src, sizeof(src), "%s/otp/bin/start_clean.boot",
+		      b->root) ||
+	    bake_path(dst, sizeof(dst), "%s/otp/bin/start.boot", b->root))
 		return -1;
+	if (link(src, dst)) {
+		br_seterr("link %s: %s", dst, strerror(errno));
+		return -1;
+	}
 	if (bake_path(src, sizeof(src), "%s/releases/%s/OTP_VERSION",
 		      b->otp_root, b->otp_release) ||
 	    bake_path(dst, sizeof(dst), "%s/otp/releases/%s", b->root,
