@@ -334,7 +334,12 @@ static int bake_pick_flavor(struct bake *b)
 
 	snprintf(rel, sizeof(rel), "erts/%s/beam.smp", b->erts_vsn);
 	emu = br_data_file(rel);
-	if (b->flavor && !strcmp(b->flavor, "jit"))
+	/*
+	 * A generic image (rumprun's hw_virtio) runs the beam.smp of the
+	 * OTP volume it is given, the host's tree as `volume otp` copies
+	 * it: the JIT, so the root carries that emulator's libraries.
+	 */
+	if ((b->flavor && !strcmp(b->flavor, "jit")) || (!b->flavor && !b->src))
 		emu = NULL;
 	else if (b->flavor && !emu) {
 		br_seterr("--flavor emu: no interpreter build of ERTS %s "

@@ -216,7 +216,10 @@ check "env: -progname, -home and -bindir reach init" \
 	bash -c "grep -q 'envcheck progname {ok,\[\[\"erl\"\]\]}' '$W/env.log' &&
 		 grep -q 'envcheck home {ok,\[\[\"/tmp\"\]\]}' '$W/env.log' &&
 		 grep -q 'envcheck bindir {ok,\[\[\"/otp/$erts/bin\"\]\]}' '$W/env.log'"
-check "env: beam may open 65536 ports" env_is port_limit 65536
+# -m 128 (run's default): the port table follows the RAM (a port per 4
+# KiB, init/beam.c); the open-file limit stays 65536.
+check "env: the port table is sized to 128 MiB of RAM (16384)" \
+	env_is port_limit 16384
 check "env: localhost resolves through the hosts file" \
 	env_is localhost '{ok,{hostent,"localhost",[],inet,4,[{127,0,0,1}]}}'
 check "env: -N sets the host name" env_is hostname '"envhost"'
