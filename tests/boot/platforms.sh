@@ -36,7 +36,13 @@ cleanup() {
 		$VIRSH undefine "$DOMAIN" >/dev/null 2>&1
 	fi
 	# Only the daemons this file started (their pid files).
-	for p in "${LV_STARTED[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${LV_STARTED[@]}"; do
+		kill "$p" 2>/dev/null
+		for i in $(seq 100); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
 	return 0
 }
 trap cleanup EXIT
