@@ -3,7 +3,7 @@ BUILD	?= build
 CC	?= gcc
 CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-format-truncation
-HOST_LIBS = -ljson-c -larchive -lelf -lblkid -lz -llz4
+HOST_LIBS = -ljson-c -larchive -lelf -lblkid -lz -llz4 -lzstd
 
 HOST_SRC = $(wildcard host/*.c)
 INIT_SRC = $(wildcard init/*.c)

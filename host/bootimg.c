@@ -6,7 +6,8 @@
  * grub-mkrescue makes one hybrid image that boots from BIOS (El Torito
  * on a CD, the MBR on a disk) and from UEFI (its EFI system partition).
  * GRUB loads the kernel and one uncompressed cpio archive as the initial
- * RAM file system: the init as /init, the image's erofs root as
+ * RAM file system: the init as /init (with the host's C library it is
+ * linked against), the image's erofs root as
  * /root.erofs, the -b volumes as /vol/1, /vol/2, ... and the guest
  * configuration as /beamrun.json (GRUB's linux command escapes every
  * '"' of a command line, so the JSON cannot go there); init/stage.c
@@ -101,7 +102,53 @@ static int cpio_file(struct archive *a, const char *name, const char *path,
 	return rc ? -1 : 0;
 }
 
-/* The initial RAM file system: /init, /beamrun.json, /root.erofs, /vol/N. */
+/*
+ * The init is linked against the host's C library: its program
+ * interpreter and libraries go in at their own paths, with the
+ * directories above them (the image's copies are reachable only once
+ * the root is mounted).
+ */
+static int cpio_libs(struct archive *a, const char *init)
+{
+	struct strv libs = {0}, dirs = {0};
+	size_t i, j;
+	char *name, *s;
+	int rc = -1;
+
+	if (br_elf_closure(init, &libs))
+		goto done;
+	for (i = 0; i < libs.n; i++) {
+		name = xstrdup(libs.v[i] + strspn(libs.v[i], "/"));
+		for (s = strchr(name, '/'); s; s = strchr(s + 1, '/')) {
+			*s = '\0';
+			for (j = 0; j < dirs.n && strcmp(dirs.v[j], name); j++)
+				;
+			if (j == dirs.n) {
+				strv_push(&dirs, name);
+				if (cpio_entry(a, name, AE_IFDIR | 0755, 0)) {
+					free(name);
+					goto done;
+				}
+			}
+			*s = '/';
+		}
+		if (cpio_file(a, name, libs.v[i], AE_IFREG | 0755)) {
+			free(name);
+			goto done;
+		}
+		free(name);
+	}
+	rc = 0;
+done:
+	strv_free(&libs);
+	strv_free(&dirs);
+	return rc;
+}
+
+/*
+ * The initial RAM file system: /init and its libraries, /beamrun.json,
+ * /root.erofs, /vol/N.
+ */
 static int bootimg_cpio(const struct br_vm *vm, const char *init,
 			const char *json, const char *out)
 {
@@ -117,7 +164,7 @@ static int bootimg_cpio(const struct br_vm *vm, const char *init,
 			  a ? archive_error_string(a) : "out of memory");
 		goto done;
 	}
-	if (cpio_file(a, "init", init, AE_IFREG | 0755))
+	if (cpio_file(a, "init", init, AE_IFREG | 0755) || cpio_libs(a, init))
 		goto done;
 	if (cpio_entry(a, "beamrun.json", AE_IFREG | 0444, strlen(json) + 1))
 		goto done;
@@ -327,6 +374,15 @@ int cmd_bootimg(int argc, char **argv)
 		     "terminal_input serial console\n"
 		     "terminal_output serial console\n"
 		     "menuentry 'beamrun' {\n"
+		     /*
+		      * The kernel has no EFI support: it finds ACPI's RSDP
+		      * only in low memory (the power button, power-off).
+		      * acpi copies the firmware's tables and puts an RSDP
+		      * in a new EBDA.
+		      */
+		     "\tif [ \"$grub_platform\" = efi ]; then\n"
+		     "\t\tacpi\n"
+		     "\tfi\n"
 		     "\tlinux /boot/bzImage %s\n"
 		     "\tinitrd /boot/root.cpio\n"
 		     "}\n",

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "beamrun.h"
 
@@ -383,18 +384,62 @@ const char *br_image_rootfs(const struct br_image *img)
 /*
  * The bzImage's payload (setup header fields payload_offset and
  * payload_length, protocol 2.08+) is the kernel's stripped vmlinux ELF,
- * compressed; beamrun's kernel uses LZ4's legacy frame format (magic
- * 0x184c2102, then blocks of at most 8 MiB, each after its 32-bit
- * little-endian compressed size), which the kernel's build writes with
- * "lz4 -l". Decompressed with liblz4.
+ * compressed: with zstd (one frame, CONFIG_KERNEL_ZSTD, beamrun's kernel
+ * since kernel/beamrun.config chose it), decompressed with libzstd, or
+ * in LZ4's legacy frame format (CONFIG_KERNEL_LZ4: magic 0x184c2102,
+ * then blocks of at most 8 MiB, each after its 32-bit little-endian
+ * compressed size, as "lz4 -l" writes it), decompressed with liblz4.
+ * The kernel appends the decompressed size (4 bytes) after either.
  */
 #define LZ4_LEGACY_MAGIC 0x184c2102u
 #define LZ4_LEGACY_BLOCK (8u << 20)
+#define ZSTD_FRAME_MAGIC 0xfd2fb528u
 
 static uint32_t le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
+}
+
+/* The zstd frame of LEN bytes at P into fd, up to the frame's end. */
+static int bz_unzstd(const unsigned char *p, size_t len, int fd,
+		     const char *out)
+{
+	ZSTD_DStream *z = ZSTD_createDStream();
+	size_t bufsz = ZSTD_DStreamOutSize(), r = 1;
+	ZSTD_inBuffer in = {p, len, 0};
+	char *buf = xmalloc(bufsz);
+	int rc = -1;
+
+	/* The kernel's build compresses with --ultra -22: a big window. */
+	if (!z || ZSTD_isError(ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax,
+						       31))) {
+		br_seterr("zstd: out of memory");
+		goto done;
+	}
+	while (r) {
+		ZSTD_outBuffer o = {buf, bufsz, 0};
+
+		r = ZSTD_decompressStream(z, &o, &in);
+		if (ZSTD_isError(r)) {
+			br_seterr("the bzImage's payload is damaged (zstd: %s)",
+				  ZSTD_getErrorName(r));
+			goto done;
+		}
+		if (o.pos && write(fd, buf, o.pos) != (ssize_t)o.pos) {
+			br_seterr("%s: %s", out, strerror(errno));
+			goto done;
+		}
+		if (r && in.pos == in.size && o.pos < o.size) {
+			br_seterr("the bzImage's payload is truncated (zstd)");
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	ZSTD_freeDStream(z);
+	free(buf);
+	return rc;
 }
 
 int br_bzimage_vmlinux(const unsigned char *bz, size_t len, const char *out)
@@ -421,9 +466,19 @@ int br_bzimage_vmlinux(const unsigned char *bz, size_t len, const char *out)
 	}
 	p = bz + setup + poff;
 	end = p + plen;
+	if (le32(p) == ZSTD_FRAME_MAGIC) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			br_seterr("%s: %s", out, strerror(errno));
+			return -1;
+		}
+		rc = bz_unzstd(p, plen, fd, out);
+		goto done;
+	}
 	if (le32(p) != LZ4_LEGACY_MAGIC) {
-		br_seterr("the bzImage's payload is not LZ4 (legacy) "
-			  "compressed; the kernel needs CONFIG_KERNEL_LZ4");
+		br_seterr("the bzImage's payload is neither zstd nor LZ4 "
+			  "(legacy) compressed; the kernel needs "
+			  "CONFIG_KERNEL_ZSTD or CONFIG_KERNEL_LZ4");
 		return -1;
 	}
 	p += 4;

@@ -164,7 +164,14 @@ int init_node_resolve(struct init_cfg *cfg, char *err, size_t errlen);
 int init_watchdog_open(void);
 void init_watchdog_pet(int fd);
 
-/* power.c: print the status line, tear down and power the VM off. */
+/*
+ * power.c: print the status line, tear down and power the VM off. Under
+ * qemu, libvirt and Xen the VM ends by a reboot (see power.c); booted from
+ * firmware media (the stage init passes INIT_ARG_POWEROFF, which sets
+ * init_poweroff) a reboot would boot the media again, so it powers off.
+ */
+#define INIT_ARG_POWEROFF "beamrun.poweroff"
+extern int init_poweroff;
 void init_power_off(const struct init_cfg *cfg, const char *status)
     __attribute__((noreturn));
 

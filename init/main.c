@@ -69,8 +69,11 @@ static void init_read_cfg(int argc, char **argv)
 	int fd, i;
 
 	/* The kernel hands words after "--" to init as arguments. */
-	for (i = 1; i < argc && !json; i++)
-		json = init_cfg_find(argv[i]);
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], INIT_ARG_POWEROFF))
+			init_poweroff = 1;
+		else if (!json)
+			json = init_cfg_find(argv[i]);
 	if (!json) {
 		fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
 		n = fd < 0 ? -1 : read(fd, cmdline, sizeof(cmdline) - 1);

@@ -27,6 +27,8 @@ static void power_reap_all(void)
 	init_err("processes still running after SIGKILL; unmounting anyway");
 }
 
+int init_poweroff;
+
 void init_power_off(const struct init_cfg *cfg, const char *status)
 {
 	/*
@@ -47,9 +49,10 @@ void init_power_off(const struct init_cfg *cfg, const char *status)
 	/*
 	 * The launcher runs qemu with -no-reboot and the kernel with
 	 * reboot=t, so a reboot ends qemu at once on every machine type,
-	 * with or without ACPI.
+	 * with or without ACPI. From firmware media nothing ends a reboot,
+	 * so ACPI powers off (GRUB gives the kernel the tables).
 	 */
-	reboot(RB_AUTOBOOT);
+	reboot(init_poweroff ? RB_POWER_OFF : RB_AUTOBOOT);
 	for (;;)
 		pause();
 }

@@ -8,7 +8,8 @@
  * /vol/1, /vol/2, ... The kernel unpacks it into its initial RAM file
  * system and runs /init: it attaches the root to /dev/loop0 and volume N
  * to /dev/loopN, mounts the root, makes it the root and execs the image's
- * own /sbin/init, which then boots as under qemu.
+ * own /sbin/init, which then boots as under qemu but powers off at the
+ * end (INIT_ARG_POWEROFF): nothing outside would end a reboot.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -70,7 +71,7 @@ static int stage_loop(const char *file, int n, int ro)
 int init_stage_switch(char **argv)
 {
 	static char cfg[STAGE_CFG_MAX + sizeof("beamrun=")];
-	char *args[3] = {argv[0], cfg, NULL};
+	char *args[4] = {argv[0], cfg, INIT_ARG_POWEROFF, NULL};
 	struct statfs sf;
 	char vol[32];
 	ssize_t len;
@@ -79,6 +80,8 @@ int init_stage_switch(char **argv)
 	if (access(STAGE_ROOT, F_OK) || statfs("/", &sf) ||
 	    (sf.f_type != RAMFS_MAGIC && sf.f_type != TMPFS_MAGIC))
 		return 0;
+	/* A failure here must not reboot into the media again either. */
+	init_poweroff = 1;
 	strcpy(cfg, "beamrun=");
 	fd = open(STAGE_CFG, O_RDONLY | O_CLOEXEC);
 	len = fd < 0 ? -1 : read(fd, cfg + 8, STAGE_CFG_MAX);

@@ -10,7 +10,7 @@ erofs-utils e2fsprogs vde2 dnsmasq-base
 libjson-c-dev libarchive-dev libblkid-dev zlib1g-dev libcmocka-dev
 debootstrap dpkg-dev patch
 dnsmasq-base rebar3 elixir openssl curl ca-certificates
-liblz4-dev grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools ovmf
+liblz4-dev libzstd-dev grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools ovmf
 libvirt-daemon-system libvirt-clients"
 
 # erts/build.sh builds the emulator's interpreter flavour from Debian's

@@ -235,6 +235,13 @@ expect_fail "virsh-xml: output in a missing directory" 125 "cannot write" \
 	"$BEAMRUN" virsh-xml "$G" -o "$W/nodir/x.xml"
 check "other platforms: the failures left no file behind" \
 	test -z "$(ls -A "$W/out")"
+# The good path, no VM: the vmlinux comes out of the bzImage.
+check "xen: -D prints a PVH configuration with the vmlinux" \
+	bash -c "'$BEAMRUN' -D xen '$G' >'$W/xen.out' &&
+		 grep -qx 'type = \"pvh\"' '$W/xen.out' &&
+		 grep -q '^kernel = \".*/vmlinux-' '$W/xen.out'"
+check "run --pvh --dry-run names the vmlinux" \
+	bash -c "'$BEAMRUN' run --pvh --dry-run '$G' | grep -q -- '-kernel [^ ]*/vmlinux-'"
 expect_fail "unknown platform" 2 "unknown command or platform" \
 	"$BEAMRUN" xenon -i "$G"
 expect_fail "run: bad -p" 125 "HOSTPORT" \

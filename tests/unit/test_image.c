@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "beamrun.h"
 
@@ -417,6 +418,63 @@ static int teardown(void **state)
 	return br_rm_rf(tmpdir);
 }
 
+/*
+ * A bzImage whose payload is a zstd frame (CONFIG_KERNEL_ZSTD, beamrun's
+ * kernel) and the 4-byte size the kernel appends: the vmlinux comes out
+ * whole; a cut frame is an error, not a short file.
+ */
+static void test_vmlinux_zstd(void **state)
+{
+	enum { ELF_LEN = 300000, SETUP = 5 * 512 };
+	unsigned char *elf = malloc(ELF_LEN), *bz, *got;
+	size_t cap = ZSTD_compressBound(ELF_LEN), z, i;
+	char out[200];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(elf);
+	for (i = 0; i < ELF_LEN; i++)
+		elf[i] = (unsigned char)(i * 7 + i / 1000);
+	memcpy(elf, "\177ELF", 4);
+	bz = calloc(1, SETUP + cap + 4);
+	assert_non_null(bz);
+	z = ZSTD_compress(bz + SETUP, cap, elf, ELF_LEN, 19);
+	assert_false(ZSTD_isError(z));
+	bz[SETUP + z] = ELF_LEN & 0xff;
+	bz[SETUP + z + 1] = (ELF_LEN >> 8) & 0xff;
+	bz[SETUP + z + 2] = (ELF_LEN >> 16) & 0xff;
+	bz[0x1f1] = 4; /* setup sectors after the boot sector */
+	memcpy(bz + 0x202, "HdrS", 4);
+	bz[0x206] = 0x0f;
+	bz[0x207] = 0x02; /* protocol 2.15 */
+	bz[0x24c] = (unsigned char)((z + 4) & 0xff);
+	bz[0x24d] = (unsigned char)(((z + 4) >> 8) & 0xff);
+	bz[0x24e] = (unsigned char)(((z + 4) >> 16) & 0xff);
+
+	out_path(out, sizeof(out), "vmlinux-zstd");
+	assert_int_equal(br_bzimage_vmlinux(bz, SETUP + z + 4, out), 0);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_size, ELF_LEN);
+	got = malloc(ELF_LEN);
+	assert_non_null(got);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(got, 1, ELF_LEN, f), ELF_LEN);
+	fclose(f);
+	assert_memory_equal(got, elf, ELF_LEN);
+
+	clear_err();
+	bz[0x24c] = (unsigned char)((z / 2) & 0xff);
+	bz[0x24d] = (unsigned char)(((z / 2) >> 8) & 0xff);
+	bz[0x24e] = (unsigned char)(((z / 2) >> 16) & 0xff);
+	assert_int_equal(br_bzimage_vmlinux(bz, SETUP + z / 2, out), -1);
+	assert_err_has("zstd");
+	free(got);
+	free(bz);
+	free(elf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +487,7 @@ int main(void)
 	    cmocka_unit_test(test_missing),
 	    cmocka_unit_test(test_failed_write),
 	    cmocka_unit_test(test_kernel_extract),
+	    cmocka_unit_test(test_vmlinux_zstd),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
