@@ -28,6 +28,13 @@
 #endif
 /* The Erlang VM's distribution port without epmd (epmd's 4369 + 1). */
 #define BR_DIST_PORT 4370
+/*
+ * qemu boots the kernel's ELF vmlinux at its PVH entry (decompressed
+ * from the image's bzImage once, into the cache): no decompression in
+ * the emulated guest, 0.12 s of a 1.32 s echoserver boot under TCG,
+ * measured. run --bzimage boots the bzImage.
+ */
+#define BR_BOOT_PVH 1
 
 /* ---- util.c: errors, string vectors, processes, files ---------------- */
 

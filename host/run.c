@@ -408,8 +408,8 @@ static const char run_usage[] =
     "      --name NAME         the instance's name (default: the image's)\n"
     "      --dry-run           print the qemu command instead of running\n"
     "      --pvh               boot the kernel's uncompressed ELF at its\n"
-    "                          PVH entry (the path Xen uses), not the\n"
-    "                          bzImage\n"
+    "                          PVH entry (the path Xen uses; the default)\n"
+    "      --bzimage           boot the compressed bzImage instead\n"
     "  -v, --verbose           show each boot step in the guest\n";
 
 int cmd_run(int argc, char **argv)
@@ -441,6 +441,7 @@ int cmd_run(int argc, char **argv)
 	    {"cookie-file", required_argument, NULL, 'F'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"pvh", no_argument, NULL, 'V'},
+	    {"bzimage", no_argument, NULL, 'Z'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -455,6 +456,7 @@ int cmd_run(int argc, char **argv)
 
 	memset(&vm, 0, sizeof(vm));
 	vm.mem_mib = RUN_DEFAULT_MEM;
+	vm.pvh = BR_BOOT_PVH;
 	vm.cpus = 1;
 	optind = 1;
 	opterr = 0;
@@ -625,6 +627,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'V':
 			vm.pvh = 1;
+			break;
+		case 'Z':
+			vm.pvh = 0;
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
@@ -802,6 +807,7 @@ int br_rump_parse(int argc, char **argv, struct br_vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->platform = pl->name;
 	vm->mem_mib = RUMP_DEFAULT_MEM;
+	vm->pvh = BR_BOOT_PVH;
 	vm->cpus = 1;
 	vm->accel = !strcmp(argv[0], "kvm") ? BR_ACCEL_KVM : BR_ACCEL_TCG;
 	if (getenv("BEAMRUN_DRY_RUN"))
