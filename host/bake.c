@@ -390,6 +390,23 @@ static int bake_erts_bins(struct bake *b, const char *from, const char *to)
 	return 0;
 }
 
+/* An application's ebin/ and priv/ from DIR into the image's TO/NAME. */
+static int bake_copy_app(struct bake *b, const char *dir, const char *to,
+			 const char *name)
+{
+	static const char *const sub[] = {"ebin", "priv"};
+	char src[PATH_MAX], dst[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(sub) / sizeof(*sub); i++)
+		if (bake_path(src, sizeof(src), "%s/%s", dir, sub[i]) ||
+		    bake_path(dst, sizeof(dst), "%s/%s/%s/%s", b->root, to,
+			      name, sub[i]) ||
+		    bake_copy_tree(src, dst, &b->elves))
+			return -1;
+	return 0;
+}
+
 static int bake_otp(struct bake *b)
 {
 	static const char *const boots[] = {"start_clean.boot",
@@ -403,15 +420,7 @@ static int bake_otp(struct bake *b)
 		const char *dir = b->app_dirs.v[i];
 		const char *name = strrchr(dir, '/') + 1;
 
-		if (bake_path(src, sizeof(src), "%s/ebin", dir) ||
-		    bake_path(dst, sizeof(dst), "%s/otp/lib/%s/ebin", b->root,
-			      name) ||
-		    bake_copy_tree(src, dst, &b->elves))
-			return -1;
-		if (bake_path(src, sizeof(src), "%s/priv", dir) ||
-		    bake_path(dst, sizeof(dst), "%s/otp/lib/%s/priv", b->root,
-			      name) ||
-		    bake_copy_tree(src, dst, &b->elves))
+		if (bake_copy_app(b, dir, "otp/lib", name))
 			return -1;
 	}
 	/* beam boots "start" from ROOT/bin; start_clean is kernel+stdlib. */
@@ -546,15 +555,7 @@ static int bake_release_copy(struct bake *b)
 
 		snprintf(av, sizeof(av), "%.*s",
 			 (int)(dir - 1 - b->rel_apps.v[i]), b->rel_apps.v[i]);
-		if (bake_path(src, sizeof(src), "%s/ebin", dir) ||
-		    bake_path(dst, sizeof(dst), "%s/rel/lib/%s/ebin", b->root,
-			      av) ||
-		    bake_copy_tree(src, dst, &b->elves))
-			return -1;
-		if (bake_path(src, sizeof(src), "%s/priv", dir) ||
-		    bake_path(dst, sizeof(dst), "%s/rel/lib/%s/priv", b->root,
-			      av) ||
-		    bake_copy_tree(src, dst, &b->elves))
+		if (bake_copy_app(b, dir, "rel/lib", av))
 			return -1;
 	}
 	if (bake_path(src, sizeof(src), "%s/releases/%s", b->src,

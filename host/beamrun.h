@@ -239,6 +239,13 @@ const char *br_image_rootfs(const struct br_image *img);
  * from the bzImage once into the cache. Static path, NULL on failure.
  */
 const char *br_image_vmlinux(const struct br_image *img);
+/*
+ * Both files a hypervisor boots from: the kernel (the ELF vmlinux when
+ * vmlinux, else the bzImage; in storage that lives as long as the
+ * process) and the root file system. -1 and br_err() on failure.
+ */
+int br_image_files(const struct br_image *img, int vmlinux,
+		   const char **kernel, const char **rootfs);
 /* Decompress a bzImage's payload (LZ4) into the file out. */
 int br_bzimage_vmlinux(const unsigned char *bz, size_t len, const char *out);
 

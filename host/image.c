@@ -562,3 +562,18 @@ const char *br_image_vmlinux(const struct br_image *img)
 	free(buf);
 	return out;
 }
+
+int br_image_files(const struct br_image *img, int vmlinux,
+		   const char **kernel, const char **rootfs)
+{
+	static char path[4300];
+	const char *k = vmlinux ? br_image_vmlinux(img) : br_image_kernel(img);
+
+	if (!k)
+		return -1;
+	/* The next call may reuse the buffer k points into. */
+	snprintf(path, sizeof(path), "%s", k);
+	*kernel = path;
+	*rootfs = br_image_rootfs(img);
+	return *rootfs ? 0 : -1;
+}

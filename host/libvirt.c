@@ -300,14 +300,7 @@ int cmd_virsh_xml(int argc, char **argv)
 		snprintf(name, sizeof(name), "beamrun-%.*s",
 			 (int)(n ? n : strlen(b)), b);
 	}
-	kernel = br_image_kernel(&vm.img);
-	if (!kernel) {
-		br_die_msg("%s", br_err());
-		goto out;
-	}
-	kernel = strdupa(kernel);
-	rootfs = br_image_rootfs(&vm.img);
-	if (!rootfs) {
+	if (br_image_files(&vm.img, 0, &kernel, &rootfs)) {
 		br_die_msg("%s", br_err());
 		goto out;
 	}

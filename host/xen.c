@@ -202,14 +202,7 @@ int cmd_xen(int argc, char **argv)
 		snprintf(name, sizeof(name), "%s", vm.hostname);
 	else
 		xen_default_name(argv[optind], name, sizeof(name));
-	kernel = br_image_vmlinux(&vm.img);
-	if (!kernel) {
-		br_die_msg("%s", br_err());
-		goto out;
-	}
-	kernel = strdupa(kernel);
-	rootfs = br_image_rootfs(&vm.img);
-	if (!rootfs) {
+	if (br_image_files(&vm.img, 1, &kernel, &rootfs)) {
 		br_die_msg("%s", br_err());
 		goto out;
 	}
