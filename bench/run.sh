@@ -340,7 +340,7 @@ BL_K=$(tl_med "$W/timeline-baseline.txt" 1) BL_R=$(tl_med "$W/timeline-baseline.
 ms() { [ -n "$1" ] && [ -n "$2" ] && calc "($2 - $1) * 1000" 0 || echo "?"; }
 PHASES=(
 "beamrun run: the launcher, until it starts qemu|0|$TL_Q"
-"qemu start to kernel start (qemu, kernel decompression)|$TL_Q|$TL_K"
+"qemu start to kernel start (PVH: nothing to decompress)|$TL_Q|$TL_K"
 "kernel start to init|$TL_K|$TL_I"
 "init: mounts, network, erlexec emulation|$TL_I|$TL_X"
 "beam.smp exec to app ready (first echo on the host)|$TL_X|$TL_E"
