@@ -27,6 +27,7 @@ BOOT_S=240
 QEMU_PIDS=()
 DOMAIN=""
 LV_STARTED=()
+LVDIR=""
 cleanup() {
 	local p
 	boot_cleanup
@@ -35,6 +36,7 @@ cleanup() {
 		$VIRSH destroy "$DOMAIN" >/dev/null 2>&1
 		$VIRSH undefine "$DOMAIN" >/dev/null 2>&1
 	fi
+	[ -z "$LVDIR" ] || rm -rf "$LVDIR"
 	# Only the daemons this file started (their pid files).
 	for p in "${LV_STARTED[@]}"; do
 		kill "$p" 2>/dev/null
@@ -236,16 +238,20 @@ elif [ -n "$lv_reason" ]; then
 else
 	DOMAIN="beamrun-plat-$$"
 	port=$(free_port)
-	clog="$W/libvirt-console.log"
-	"$BEAMRUN" virsh-xml -N "$DOMAIN" \
+	# qemu:///system runs qemu as libvirt-qemu, which must reach the
+	# kernel and the root in the cache (README's TODO): a cache of the
+	# test's own under /var/tmp, where every directory above it can be
+	# traversed (a checkout under a 0700 directory cannot).
+	LVDIR=$(mktemp -d /var/tmp/beamrun-libvirt.XXXXXX)
+	chmod 0711 "$LVDIR"
+	clog="$LVDIR/console.log"
+	BEAMRUN_CACHE_DIR="$LVDIR/cache" "$BEAMRUN" virsh-xml -N "$DOMAIN" \
 		-I "net,vioif,user,hostfwd=tcp:127.0.0.1:$port-:8080" \
 		--console-log "$clog" "$W/echo.img" -o "$W/dom.xml" \
 		>"$W/virsh-xml.out" 2>&1
 	check "libvirt: virsh-xml writes the domain" \
 		grep -q "<name>$DOMAIN</name>" "$W/dom.xml"
-	# qemu:///system runs qemu as libvirt-qemu: the kernel and the root
-	# in beamrun's private cache must be reachable (README's TODO).
-	chmod 0711 "$BEAMRUN_CACHE_DIR"
+	chmod 0711 "$LVDIR/cache"
 	check "libvirt: virsh define" $VIRSH define "$W/dom.xml"
 	if $VIRSH start "$DOMAIN" >"$W/virsh-start.log" 2>&1; then
 		ok "libvirt: virsh start"
@@ -272,6 +278,7 @@ else
 	check "libvirt: the console log shows a graceful stop (exit 0)" \
 		bash -c "grep -q 'SIGTERM received - shutting down' '$clog' &&
 			 tr -d '\r' <'$clog' | grep -qx 'beamrun-init: exit 0'"
+	cp "$clog" "$W/libvirt-console.log" 2>/dev/null
 	check "libvirt: virsh undefine" $VIRSH undefine "$DOMAIN"
 	DOMAIN=""
 fi
