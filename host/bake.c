@@ -698,6 +698,10 @@ static int bake_cacerts(struct bake *b)
 	}
 	if (!b->cacerts && !bake_has_app(b, "public_key"))
 		return 0;
+	if (b->cacerts && !access(src, F_OK) && !br_is_file(src)) {
+		br_seterr("--cacerts %s: not a regular file", src);
+		return -1;
+	}
 	f = fopen(src, "re");
 	if (!f && !b->cacerts && errno == ENOENT) {
 		fprintf(stderr,

@@ -136,6 +136,7 @@ struct br_nic {
 	char addr6[64];
 	int prefix6;
 	char gw6[64];
+	int w_inet, w_inet6; /* a -W of that family came already */
 };
 /* "-I TAG,BASE,BACKEND": BACKEND is qemu's -net/-netdev text. */
 int br_parse_nic(const char *spec, struct br_nic *n);

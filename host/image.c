@@ -203,7 +203,8 @@ int br_image_open(const char *path, struct br_image *img)
 	int fd;
 
 	memset(img, 0, sizeof(*img));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: a FIFO is refused below instead of waited on. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		br_seterr("%s: %s", path,
 			  errno == ENOENT ? "no such image" : strerror(errno));

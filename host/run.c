@@ -188,9 +188,16 @@ static int set_cookie(struct br_vm *vm, const char *c)
 static int read_cookie_file(struct br_vm *vm, const char *path)
 {
 	char line[512];
-	FILE *f = fopen(path, "re");
+	FILE *f;
 	int rc;
 
+	if (!br_is_file(path)) {
+		br_seterr("--cookie-file %s: %s", path,
+			  access(path, F_OK) ? strerror(errno)
+					     : "not a regular file");
+		return -1;
+	}
+	f = fopen(path, "re");
 	if (!f) {
 		br_seterr("--cookie-file %s: %s", path, strerror(errno));
 		return -1;

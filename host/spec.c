@@ -335,6 +335,11 @@ static void netspec_merge(struct br_nic *n, const struct br_nic *t)
 {
 	int v4 = n->method != BR_NET_NONE && n->family == AF_INET;
 
+	if (t->family == AF_INET6)
+		n->w_inet6 = 1;
+	else
+		n->w_inet = 1;
+
 	if (t->family == AF_INET6 && v4) {
 		n->method6 = t->method;
 		snprintf(n->addr6, sizeof(n->addr6), "%s", t->addr);
@@ -383,6 +388,13 @@ int br_parse_netspec(const char *spec, struct br_nic *nics, size_t nnic)
 	}
 	rest = c + 1;
 	memset(&t, 0, sizeof(t));
+	if ((!strncmp(rest, "inet,", 5) && n->w_inet) ||
+	    (!strncmp(rest, "inet6,", 6) && n->w_inet6)) {
+		br_seterr("-W %s: interface \"%.*s\" has an %s -W already "
+			  "(one IPv4 and one IPv6 each)",
+			  spec, (int)tl, spec, rest[4] == '6' ? "IPv6" : "IPv4");
+		return -1;
+	}
 	if (!strcmp(rest, "inet,dhcp")) {
 		t.method = BR_NET_DHCP;
 		t.family = AF_INET;
@@ -551,10 +563,13 @@ int br_parse_vol(const char *spec, struct br_vol *v)
 		return -1;
 	}
 	if (stat(path, &st) || !S_ISREG(st.st_mode)) {
-		br_seterr("-b %s: %s: %s", spec, path,
-			  errno == ENOENT	? "no such file"
-			  : S_ISDIR(st.st_mode) ? "is a directory, not an image"
-						: strerror(errno));
+		const char *why = "not a regular file";
+
+		if (!st.st_mode)
+			why = errno == ENOENT ? "no such file" : strerror(errno);
+		else if (S_ISDIR(st.st_mode))
+			why = "is a directory, not an image";
+		br_seterr("-b %s: %s: %s", spec, path, why);
 		free(path);
 		return -1;
 	}

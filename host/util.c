@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,15 +159,49 @@ char *strv_join_shell(const struct strv *s)
 	return out;
 }
 
+/* Whether br_hold_signals is in force (SIGINT blocked). */
+static int br_signals_held(void)
+{
+	sigset_t cur;
+
+	return !sigprocmask(SIG_BLOCK, NULL, &cur) && sigismember(&cur, SIGINT);
+}
+
+/*
+ * Wait for a command. With the stop signals held (bake, volume: they
+ * clean up before they exit), a pending one stops the command too:
+ * SIGTERM to its process group, SIGKILL after 2 s, and the caller
+ * sees br_interrupted().
+ */
 static int br_wait(pid_t pid, const char *name)
 {
-	int st;
+	const struct timespec tick = {0, 20 * 1000 * 1000};
+	int st, held = br_signals_held(), sig = 0, ticks = 0;
+	pid_t r;
 
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
+	for (;;) {
+		r = waitpid(pid, &st, held ? WNOHANG : 0);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
 			br_seterr("%s: wait: %s", name, strerror(errno));
 			return -1;
 		}
+		if (r != 0)
+			continue;
+		if (!sig && br_interrupted()) {
+			sig = SIGTERM;
+			kill(-pid, sig);
+		} else if (sig == SIGTERM && ++ticks > 100) {
+			sig = SIGKILL;
+			kill(-pid, sig);
+		}
+		nanosleep(&tick, NULL);
+	}
+	if (sig) {
+		br_interrupted(); /* the error names the signal */
+		return -1;
+	}
 	if (WIFEXITED(st)) {
 		if (WEXITSTATUS(st) == 127) {
 			br_seterr("%s: not found (is it installed?)", name);
@@ -180,6 +215,7 @@ static int br_wait(pid_t pid, const char *name)
 
 static pid_t br_spawn(char *const argv[], int out_fd)
 {
+	int held = br_signals_held();
 	pid_t pid = fork();
 
 	if (pid < 0) {
@@ -189,7 +225,13 @@ static pid_t br_spawn(char *const argv[], int out_fd)
 	if (pid == 0) {
 		sigset_t none;
 
-		/* Commands run with the signals beamrun held back. */
+		/*
+		 * Commands run without the signals beamrun held back; while
+		 * it holds them, in a process group of their own, which
+		 * br_wait stops whole (erlc's beam too) when told to.
+		 */
+		if (held)
+			setpgid(0, 0);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (out_fd >= 0) {
@@ -199,6 +241,8 @@ static pid_t br_spawn(char *const argv[], int out_fd)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	if (held)
+		setpgid(pid, pid); /* as the child does: no race with kill */
 	return pid;
 }
 

@@ -278,6 +278,38 @@ expect_fail "qemu: -I with a base other than vioif" 125 "is not vioif" \
 	"$BEAMRUN" qemu -I "if,xenif,-net user" "$G"
 expect_fail "-D before a command other than qemu or kvm" 2 "goes before" \
 	"$BEAMRUN" -D run "$G"
+# A second newcomer's finds (2026-12-04): FIFOs are refused, not waited
+# on; a stop signal reaches a bake that is blocked in one of its tools.
+mkfifo "$W/in.fifo"
+expect_fail "run: -b with a device, not a regular file" 125 \
+	"/dev/null: not a regular file" "$BEAMRUN" run -b /dev/null,/srv "$G"
+expect_fail "run: an image that is a FIFO" 125 "not a regular file" \
+	timeout 20 "$BEAMRUN" run "$W/in.fifo"
+expect_fail "run: --cookie-file that is a FIFO" 125 "not a regular file" \
+	timeout 20 "$BEAMRUN" run --cookie-file "$W/in.fifo" "$G"
+expect_fail "bake: --cacerts that is a FIFO" 1 "not a regular file" \
+	timeout 20 "$BEAMRUN" bake --cacerts "$W/in.fifo" "$W/app" -o "$W/out/x.img"
+expect_fail "run: a second IPv4 -W for one interface" 125 \
+	"has an IPv4 -W already" "$BEAMRUN" run --dry-run \
+	-I s,vioif,socket,listen=127.0.0.1:7100 \
+	-W s,inet,static,10.0.5.1/24 -W s,inet,static,10.0.5.2/24 "$G"
+mkdir -p "$W/fifoapp"
+mkfifo "$W/fifoapp/fifoapp.erl"
+stage_before=$(ls -d /tmp/beamrun-bake-* 2>/dev/null | wc -l)
+"$BEAMRUN" bake "$W/fifoapp" -o "$W/out/x.img" >/dev/null 2>"$W/fifo.err" &
+bake_pid=$!
+sleep 2
+kill -TERM "$bake_pid"
+t0=$(date +%s)
+wait "$bake_pid"
+rc=$?
+check "bake: SIGTERM while erlc blocks stops it (status $rc) within 5 s" \
+	test "$rc" != 0 -a $(($(date +%s) - t0)) -le 5
+check "bake: ... says it was interrupted and leaves no stage behind" \
+	bash -c "grep -q 'interrupted' '$W/fifo.err' &&
+		 test \$(ls -d /tmp/beamrun-bake-* 2>/dev/null | wc -l) -le $stage_before"
+check "bake: ... and no erlc of its own runs on" \
+	bash -c "! pgrep -f '[e]rlc.*fifoapp' >/dev/null"
 mkfifo "$W/out/fifo"
 expect_fail "bake: an output that is not a regular file" 1 \
 	"not a regular file" "$BEAMRUN" bake "$W/app" -o "$W/out/fifo"

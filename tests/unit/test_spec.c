@@ -201,6 +201,7 @@ static void test_netspec_static(void **state)
 	assert_string_equal(nics[0].gw, "");
 
 	/* A gateway on the subnet but differing in host bits is fine. */
+	two_nics(nics);
 	assert_int_equal(
 	    br_parse_netspec("net0,inet,static,10.1.2.3/8,10.255.0.1", nics, 2),
 	    0);
@@ -247,10 +248,15 @@ static void test_netspec_dual_stack(void **state)
 	assert_int_equal(nics[1].family, AF_INET);
 	assert_string_equal(nics[1].addr, "10.0.0.2");
 	assert_int_equal(nics[1].method6, BR_NET_AUTO6);
-	/* A second -W of one family replaces the first. */
+	/* A second -W of one family is refused; the NIC stays as it was. */
+	clear_err();
 	assert_int_equal(
-	    br_parse_netspec("net1,inet,static,10.0.0.3/24", nics, 2), 0);
-	assert_string_equal(nics[1].addr, "10.0.0.3");
+	    br_parse_netspec("net1,inet,static,10.0.0.3/24", nics, 2), -1);
+	assert_err_has("IPv4 -W already");
+	clear_err();
+	assert_int_equal(br_parse_netspec("net1,inet6,auto", nics, 2), -1);
+	assert_err_has("IPv6 -W already");
+	assert_string_equal(nics[1].addr, "10.0.0.2");
 	assert_int_equal(nics[1].method6, BR_NET_AUTO6);
 }
 
