@@ -264,6 +264,17 @@ int br_nic_is_user(const struct br_nic *n)
 	       (n->backend[4] == '\0' || n->backend[4] == ',');
 }
 
+/* Whether every bit of a after the first bits of max is v (0 or 1). */
+static int host_bits_are(const unsigned char *a, long bits, int max, int v)
+{
+	long i;
+
+	for (i = bits; i < max; i++)
+		if (!!(a[i / 8] & (0x80 >> (i % 8))) != v)
+			return 0;
+	return 1;
+}
+
 int br_parse_addr(const char *spec, int family, struct br_nic *n)
 {
 	char buf[160], *slash, *comma, *end;
@@ -298,6 +309,25 @@ int br_parse_addr(const char *spec, int family, struct br_nic *n)
 			  family == AF_INET ? 4 : 6);
 		return -1;
 	}
+	/*
+	 * A host address: not the unspecified one, not multicast, not the
+	 * network or broadcast address of its IPv4 subnet (/31 and /32
+	 * have neither).
+	 */
+	if (host_bits_are(a, 0, max, 0) ||
+	    (family == AF_INET ? a[0] >= 224 : a[0] == 0xff)) {
+		br_seterr("%s: not a host address (unspecified, multicast or "
+			  "reserved)",
+			  buf);
+		return -1;
+	}
+	if (family == AF_INET && bits <= 30 &&
+	    (host_bits_are(a, bits, max, 0) || host_bits_are(a, bits, max, 1))) {
+		br_seterr("%s/%ld: the %s address of the subnet, not a host's",
+			  buf, bits,
+			  host_bits_are(a, bits, max, 0) ? "network" : "broadcast");
+		return -1;
+	}
 	if (comma && inet_pton(family, comma, g) != 1) {
 		br_seterr("%s: gateway is not an IPv%d address", comma,
 			  family == AF_INET ? 4 : 6);
@@ -315,6 +345,11 @@ int br_parse_addr(const char *spec, int family, struct br_nic *n)
 					  buf, bits);
 				return -1;
 			}
+		}
+		if (!memcmp(a, g, (size_t)max / 8)) {
+			br_seterr("gateway %s is the interface's own address",
+				  comma);
+			return -1;
 		}
 		snprintf(n->gw, sizeof(n->gw), "%s", comma);
 	} else {

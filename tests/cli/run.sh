@@ -293,6 +293,9 @@ expect_fail "run: a second IPv4 -W for one interface" 125 \
 	"has an IPv4 -W already" "$BEAMRUN" run --dry-run \
 	-I s,vioif,socket,listen=127.0.0.1:7100 \
 	-W s,inet,static,10.0.5.1/24 -W s,inet,static,10.0.5.2/24 "$G"
+expect_fail "run: -W with the subnet's broadcast address" 125 \
+	"broadcast address of the subnet" "$BEAMRUN" run --dry-run \
+	-I s,vioif,socket,listen=127.0.0.1:7100 -W s,inet,static,10.0.5.255/24 "$G"
 mkdir -p "$W/fifoapp"
 mkfifo "$W/fifoapp/fifoapp.erl"
 stage_before=$(ls -d /tmp/beamrun-bake-* 2>/dev/null | wc -l)

@@ -317,6 +317,15 @@ static void test_netspec_bad(void **state)
 	check_netspec_bad("net0,inet,static,10.0.0.2/24,10.0.1.1", "outside");
 	check_netspec_bad("net0,inet,static,10.0.0.300/24", "10.0.0.300");
 	check_netspec_bad("net0,inet,static,10.0.0.2/24,gw", "gw");
+	/* Addresses no host can have. */
+	check_netspec_bad("net0,inet,static,10.0.5.0/24", "network address");
+	check_netspec_bad("net0,inet,static,10.0.5.255/24", "broadcast");
+	check_netspec_bad("net0,inet,static,0.0.0.0/24", "not a host address");
+	check_netspec_bad("net0,inet,static,224.0.0.1/4", "not a host address");
+	check_netspec_bad("net0,inet,static,10.0.5.1/24,10.0.5.1",
+			  "own address");
+	check_netspec_bad("net0,inet6,static,::/64", "not a host address");
+	check_netspec_bad("net0,inet6,static,ff02::1/64", "not a host address");
 	check_netspec_bad("net9,inet,dhcp", "\"net9\"");
 	check_netspec_bad("net0,inet,bootp", "net0,inet,bootp");
 	check_netspec_bad("net0,inet6,dhcp", "net0,inet6,dhcp");
