@@ -201,42 +201,66 @@ static int bake_pick_module(struct bake *b, const struct strv *mods)
 }
 
 /* Ask the host's Erlang which OTP applications the code needs. */
-static int bake_analyse(struct bake *b)
+
+/*
+ * Run host/bake.escript with args; its standard output in *out (the
+ * caller frees). On failure its "error: ..." line is the error, else
+ * what (when it ran and failed), and *out is freed.
+ */
+static int bake_escript(const struct strv *args, const char *what, char **out)
 {
 	const char *script = br_data_file("bake.escript");
 	struct strv argv = {0};
-	char *out = NULL, *line, *save, ebin[PATH_MAX];
 	size_t i;
 	int rc;
 
+	*out = NULL;
 	if (!script) {
 		br_seterr("bake.escript not found (set BEAMRUN_LIBDIR)");
 		return -1;
 	}
-	/* Empty for a generic image: then only kernel and stdlib. */
-	snprintf(ebin, sizeof(ebin), "%s/app/ebin", b->root);
 	strv_push(&argv, "escript");
 	strv_push(&argv, script);
-	strv_push(&argv, "analyse");
-	strv_push(&argv, ebin);
-	strv_push(&argv, b->module[0] ? b->module : "-");
-	for (i = 0; i < b->apps.n; i++)
-		strv_push(&argv, b->apps.v[i]);
-	rc = br_run_capture(argv.v, &out);
+	for (i = 0; i < args->n; i++)
+		strv_push(&argv, args->v[i]);
+	rc = br_run_capture(argv.v, out);
 	strv_free(&argv);
 	if (rc != 0) {
-		char *e = out ? strstr(out, "error: ") : NULL;
+		char *e = *out ? strstr(*out, "error: ") : NULL;
 
 		if (e) {
 			e[strcspn(e, "\n")] = '\0';
 			br_seterr("%s", e + 7);
 		} else if (rc > 0) {
-			br_seterr("the host's Erlang could not analyse the "
-				  "code (see above)");
+			br_seterr("%s", what);
 		}
-		free(out);
+		free(*out);
+		*out = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+static int bake_analyse(struct bake *b)
+{
+	struct strv argv = {0};
+	char *out = NULL, *line, *save, ebin[PATH_MAX];
+	size_t i;
+	int rc;
+
+	/* Empty for a generic image: then only kernel and stdlib. */
+	snprintf(ebin, sizeof(ebin), "%s/app/ebin", b->root);
+	strv_push(&argv, "analyse");
+	strv_push(&argv, ebin);
+	strv_push(&argv, b->module[0] ? b->module : "-");
+	for (i = 0; i < b->apps.n; i++)
+		strv_push(&argv, b->apps.v[i]);
+	rc = bake_escript(&argv, "the host's Erlang could not analyse the "
+				 "code (see above)",
+			  &out);
+	strv_free(&argv);
+	if (rc)
+		return -1;
 	for (line = strtok_r(out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "otp_release ", 12))
@@ -473,31 +497,19 @@ static int bake_is_release(const char *dir)
 
 static int bake_release_read(struct bake *b)
 {
-	const char *script = br_data_file("bake.escript");
-	char *argv[] = {"escript", (char *)script, "release", (char *)b->src,
-			NULL};
-	char *out = NULL, *line, *save;
+	struct strv argv = {0};
+	char *out = NULL, *line, *save, what[PATH_MAX + 64];
 	int rc;
 
-	if (!script) {
-		br_seterr("bake.escript not found (set BEAMRUN_LIBDIR)");
+	snprintf(what, sizeof(what),
+		 "%s: the host's Erlang could not read the release (see above)",
+		 b->src);
+	strv_push(&argv, "release");
+	strv_push(&argv, b->src);
+	rc = bake_escript(&argv, what, &out);
+	strv_free(&argv);
+	if (rc)
 		return -1;
-	}
-	rc = br_run_capture(argv, &out);
-	if (rc != 0) {
-		char *e = out ? strstr(out, "error: ") : NULL;
-
-		if (e) {
-			e[strcspn(e, "\n")] = '\0';
-			br_seterr("%s", e + 7);
-		} else if (rc > 0) {
-			br_seterr("%s: the host's Erlang could not read the "
-				  "release (see above)",
-				  b->src);
-		}
-		free(out);
-		return -1;
-	}
 	for (line = strtok_r(out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "name ", 5))

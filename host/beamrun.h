@@ -319,6 +319,8 @@ char *br_guestcfg_json(const struct br_vm *vm);
 char *br_kernel_cmdline(const struct br_vm *vm);
 /* The same, or NULL (br_err says why) when longer than BR_CMDLINE_MAX. */
 char *br_kernel_cmdline_fits(const struct br_vm *vm);
+/* Whether /dev/kvm opens and speaks the KVM API qemu was built for. */
+int br_kvm_usable(void);
 /* A string vector as a JSON array (a json_object *, to keep json-c's
  * header out of this one). */
 struct json_object *br_json_strv(const struct strv *s);

@@ -12,11 +12,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -239,17 +237,6 @@ static const char virsh_usage[] =
     "The domain type is kvm where /dev/kvm works, else qemu (TCG);\n"
     "BEAMRUN_ACCEL=tcg|kvm chooses.\n";
 
-static int kvm_works(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	int ok =
-	    fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 int cmd_virsh_xml(int argc, char **argv)
 {
 	struct br_vm vm;
@@ -272,7 +259,7 @@ int cmd_virsh_xml(int argc, char **argv)
 	}
 	vm.accel = (acc && *acc)
 		       ? (!strcmp(acc, "kvm") ? BR_ACCEL_KVM : BR_ACCEL_TCG)
-		   : kvm_works() ? BR_ACCEL_KVM
+		   : br_kvm_usable() ? BR_ACCEL_KVM
 				 : BR_ACCEL_TCG;
 	/* No -I: one user-mode NIC, as rumprun's qemu without -I has none
 	 * but a libvirt user expects the network to work. */

@@ -37,7 +37,7 @@ static void vm_free(struct br_vm *vm)
 	}
 }
 
-static int kvm_usable(void)
+int br_kvm_usable(void)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	int ok =
@@ -67,7 +67,7 @@ static int choose_accel(struct br_vm *vm, const char *opt)
 		}
 		why = opt ? "--accel" : "BEAMRUN_ACCEL";
 	} else {
-		vm->accel = kvm_usable() ? BR_ACCEL_KVM : BR_ACCEL_TCG;
+		vm->accel = br_kvm_usable() ? BR_ACCEL_KVM : BR_ACCEL_TCG;
 		why = vm->accel == BR_ACCEL_KVM ? "/dev/kvm is usable"
 						: "/dev/kvm is not usable";
 	}
