@@ -13,8 +13,8 @@
 # all make 1 KiB round trips for S seconds. Guest RAM: -m, else
 # BENCH_MEM, else 256 MiB (as bench/run.sh). Writes build/bench/load.md.
 # Exits non-zero on any echo error, when the guest stops answering, or
-# when its memory grows by more than 10% (and 4 MiB) from mid-load to
-# the end of the load.
+# (except in a quick run) when its memory grows by more than 10% (and
+# 4 MiB) from mid-load to the end of the load.
 #
 # XXX: the memory check takes the growth before mid-load for the clients
 # warming up (about 20-30 s for 1000 on a busy 2-core host); on a host so
@@ -174,9 +174,13 @@ col() {
 }
 mib() { awk -v k="$1" 'BEGIN { printf "%+.1f", k / 1024 }'; }
 ECHO_S=$(awk -v e="${L[roundtrips]}" -v s="$SECS" 'BEGIN { printf "%.0f", e / s }')
+# A quick run (5 s) is too short to tell the clients' warm-up from a
+# leak on a busy host, so there the memory figure is shown, not judged.
+JUDGED=$STABLE
+[ "$MODE" = quick ] && JUDGED=yes STABLE="$STABLE (not judged in a quick run)"
 VERDICT=pass
 [ "$LOAD_RC" = 0 ] && [ "${L[errors]}" = 0 ] && [ "$ALIVE" = 0 ] &&
-	[ "$STOP_RC" = 0 ] && [ "$STABLE" = yes ] || VERDICT=FAIL
+	[ "$STOP_RC" = 0 ] && [ "$JUDGED" = yes ] || VERDICT=FAIL
 
 {
 	echo "# Load: $CONNS connections to the echoserver for $SECS s"
@@ -208,4 +212,5 @@ echo "load: $CONNS connections, $SECS s (ramp ${L[ramp_s]} s), -m $MEM: ${L[roun
 echo "guest VmRSS MiB: start $(col "$START" 2), mid $(col "$MID" 2), end $(col "$END" 2), after $(col "$AFTER" 2); stable: $STABLE ($(mib "$GROWTH") MiB mid to end)"
 echo "command: $CMDLINE"
 echo "written: ${MD#$ROOT/}: $VERDICT"
+[ "$VERDICT" = pass ] || say "load: FAIL: load client rc $LOAD_RC, ${L[errors]:-?} errors, answers after: $ALIVE, stop status $STOP_RC, memory stable: $STABLE"
 [ "$VERDICT" = pass ]

@@ -215,7 +215,10 @@ measure() {
 			baseline_timeline "$log" >>"$W/timeline-baseline.txt"
 		fi
 		sleep 2 # let the rest of the boot (getty, timers) settle
-		l=$("$CLIENT" latency "$PORT" "$LAT_N") || die "$kind: latency test failed"
+		l=$("$CLIENT" latency "$PORT" "$LAT_N") || {
+			say "  $kind: latency test failed; retrying once"
+			l=$("$CLIENT" latency "$PORT" "$LAT_N")
+		} || die "$kind: latency test failed twice (log: $log)"
 		l=${l#median_us=}; LAT[$kind]+=" ${l%% *}"
 		bs=""
 		for _ in 1 2 3; do # three bulk echoes a boot: it is the noisiest
@@ -225,7 +228,7 @@ measure() {
 			b=$("$CLIENT" bulk "$PORT" "$BULK") || {
 				say "  $kind: bulk echo failed; retrying once"
 				b=$("$CLIENT" bulk "$PORT" "$BULK")
-			} || die "$kind: bulk echo failed twice"
+			} || die "$kind: bulk echo failed twice (log: $log)"
 			b=${b#mb_per_s=}; bs+=" ${b%% *}"
 		done
 		BW[$kind]+="$bs"

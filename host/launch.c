@@ -300,7 +300,10 @@ static int launch_rundir(struct br_vm *vm, char *dir, size_t len)
 {
 	const char *t = getenv("TMPDIR");
 
-	snprintf(dir, len, "%s/beamrun-XXXXXX", t && *t ? t : "/tmp");
+	/* A socket's path has at most 107 bytes: a deep TMPDIR gets /tmp. */
+	if (!t || !*t || strlen(t) > 107 - sizeof("/beamrun-XXXXXX/qmp.sock"))
+		t = "/tmp";
+	snprintf(dir, len, "%s/beamrun-XXXXXX", t);
 	if (!mkdtemp(dir)) {
 		br_seterr("mkdtemp %s: %s", dir, strerror(errno));
 		return -1;

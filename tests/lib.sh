@@ -9,7 +9,10 @@ export BEAMRUN_ACCEL=tcg
 export BEAMRUN_CACHE_DIR="$WORK/cache"
 # Detached instances of the tests live apart from the user's own.
 export BEAMRUN_STATE_DIR="$WORK/state"
-mkdir -p "$WORK"
+# A beamrun killed by a test leaves its QMP socket's directory: here,
+# not in /tmp.
+export TMPDIR="$WORK/tmp"
+mkdir -p "$WORK" "$TMPDIR"
 
 T_N=0
 T_FAIL=0
