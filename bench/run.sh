@@ -134,6 +134,24 @@ vm_stop() {
 	VM_PID=
 	sleep 0.2
 }
+# vm_stop_graceful: ^C to a beamrun guest (its power button); 0 when it
+# stops within 30 s with status 0, which needs the memory to stop in.
+vm_stop_graceful() {
+	local i rc
+	kill -INT "$VM_PID" 2>/dev/null
+	for i in $(seq 300); do
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$VM_PID" 2>/dev/null; then
+		vm_stop
+		return 1
+	fi
+	wait "$VM_PID"
+	rc=$?
+	VM_PID=
+	return $rc
+}
 trap 'vm_stop' EXIT
 trap 'exit 130' INT TERM
 
@@ -259,6 +277,11 @@ ram_ok() {
 			"$CLIENT" probe "$PORT" 10 "$VM_PID" >/dev/null 2>>"$log.probe" || rc=1
 	else
 		rc=1
+	fi
+	# beamrun must also stop cleanly (exit 0): stopping loads code and
+	# logs, and a guest that the OOM killer ends there loses its data.
+	if [ "$kind" = beamrun ] && [ $rc = 0 ]; then
+		vm_stop_graceful || rc=1
 	fi
 	vm_stop
 	say "  $kind -m $mem: $([ $rc = 0 ] && echo ok || echo FAILS) ($CLIENTS clients x $SECS s)"
@@ -399,7 +422,9 @@ PHASES=(
 	echo "\`$TSC\`. The load clients ramp up (each connects and makes one"
 	echo "round trip before the next starts), then all run at once; any error or"
 	echo "a 10 s stall fails the RAM step. A RAM step must also boot within"
-	echo "4 x the median boot time (at least 60 s)."
+	echo "4 x the median boot time (at least 60 s), and the beamrun guest must"
+	echo "then stop on ^C with status 0 (stopping loads code and logs; a guest"
+	echo "the OOM killer ends there has lost what it had not written)."
 	[ $QUICK = 1 ] && echo "Quick mode: RAM is only checked at beamrun's default (128 MiB) and the Debian VM's $MEM MiB, not bisected; no ratio."
 } >"$RESULTS"
 

@@ -431,6 +431,27 @@ static int bake_copy_app(struct bake *b, const char *dir, const char *to,
 	return 0;
 }
 
+static int bake_lean_boot(struct bake *b)
+{
+	struct strv argv = {0};
+	char src[PATH_MAX], dst[PATH_MAX], *out = NULL;
+	int rc;
+
+	if (bake_path(src, sizeof(src), "%s/bin/no_dot_erlang.boot",
+		      b->otp_root) ||
+	    bake_path(dst, sizeof(dst), "%s/otp/bin/start.boot", b->root))
+		return -1;
+	strv_push(&argv, "boot");
+	strv_push(&argv, src);
+	strv_push(&argv, dst);
+	rc = bake_escript(&argv, "the host's Erlang could not write the boot "
+				 "script (see above)",
+			  &out);
+	strv_free(&argv);
+	free(out);
+	return rc;
+}
+
 static int bake_otp(struct bake *b)
 {
 	static const char *const boots[] = {"start_clean.boot",
@@ -459,15 +480,12 @@ static int bake_otp(struct bake *b)
 		    br_copy_file(src, dst))
 			return -1;
 	}
-	/* start.boot is start_clean.boot: a hard link, stored once. */
-	if (bake_path(src, sizeof(src), "%s/otp/bin/start_clean.boot",
-		      b->root) ||
-	    bake_path(dst, sizeof(dst), "%s/otp/bin/start.boot", b->root))
+	/*
+	 * start.boot, which beam boots by default, is no_dot_erlang.boot
+	 * made leaner for small guests (bake.escript's lean_boot).
+	 */
+	if (bake_lean_boot(b))
 		return -1;
-	if (link(src, dst)) {
-		br_seterr("link %s: %s", dst, strerror(errno));
-		return -1;
-	}
 	if (bake_path(src, sizeof(src), "%s/releases/%s/OTP_VERSION",
 		      b->otp_root, b->otp_release) ||
 	    bake_path(dst, sizeof(dst), "%s/otp/releases/%s", b->root,

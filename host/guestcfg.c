@@ -225,6 +225,9 @@ char *br_guestcfg_json(const struct br_vm *vm)
 		json_object_object_add(
 		    c, "stop_timeout",
 		    json_object_new_int((int)vm->stop_timeout));
+	if (vm->swap_set)
+		json_object_object_add(c, "swap",
+				       json_object_new_int((int)vm->swap_mib));
 
 	/*
 	 * Distribution without epmd (there is none in the guest): the node

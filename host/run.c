@@ -398,6 +398,9 @@ static const char run_usage[] =
     "      --add-host NAME:ADDR  a line in the guest's /etc/hosts\n"
     "      --erl-args 'ARGS'   replace the image's erl arguments\n"
     "      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
+    "      --swap SIZE|off     compressed swap in guest RAM (zram), e.g.\n"
+    "                          64 or 1G (default: as large as the RAM\n"
+    "                          below 256 MiB, else off)\n"
     "      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
     "      --node NAME[@HOST]  make the Erlang VM a distributed node\n"
     "                          (-name if HOST has a dot, else -sname;\n"
@@ -432,6 +435,7 @@ int cmd_run(int argc, char **argv)
 	    {"net", required_argument, NULL, 'n'},
 	    {"erl-args", required_argument, NULL, 'A'},
 	    {"stop-timeout", required_argument, NULL, 'T'},
+	    {"swap", required_argument, NULL, 'w'},
 	    {"accel", required_argument, NULL, 'a'},
 	    {"dry-run", no_argument, NULL, 'D'},
 	    {"detach", no_argument, NULL, 'd'},
@@ -527,6 +531,17 @@ int cmd_run(int argc, char **argv)
 		case 'T':
 			bad = parse_uint("--stop-timeout", optarg, 1, 3600,
 					 &vm.stop_timeout);
+			break;
+		case 'w':
+			vm.swap_set = 1;
+			if (strcmp(optarg, "off") &&
+			    br_parse_mib(optarg, &vm.swap_mib)) {
+				char why[1024];
+
+				snprintf(why, sizeof(why), "%s", br_err());
+				br_seterr("--swap %s (or off)", why);
+				bad = 1;
+			}
 			break;
 		case 'a':
 			accel = optarg;

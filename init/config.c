@@ -335,6 +335,12 @@ static int cfg_key(struct init_cfg *cfg, const char *k, json_object *v,
 		cfg->stop_timeout_s = (unsigned)n;
 		return 0;
 	}
+	if (!strcmp(k, "swap")) {
+		if (cfg_int(v, 0, 1 << 20, &n, k, err, errlen))
+			return -1;
+		cfg->swap_mib = n;
+		return 0;
+	}
 	if (!strcmp(k, "env"))
 		return cfg_strv(v, &cfg->env, &cfg->nenv, k, err, errlen);
 	if (!strcmp(k, "args"))
@@ -401,6 +407,7 @@ int init_cfg_parse(struct init_cfg *cfg, const char *json, char *err,
 	strcpy(cfg->root, "/otp");
 	strcpy(cfg->hostname, "beamrun");
 	cfg->stop_timeout_s = 10;
+	cfg->swap_mib = -1;
 
 	tok = json_tokener_new();
 	if (!tok)

@@ -72,7 +72,12 @@ struct init_cfg {
 	unsigned stop_timeout_s;
 	/* Guest RAM in KiB (sysinfo(2), not from the launcher); 0: unknown. */
 	unsigned long mem_kib;
+	long swap_mib; /* zram swap, MiB; 0: none; -1: by the RAM (swap.c) */
 };
+
+/* swap.c: below this much RAM a guest gets zram swap unless told. */
+#define INIT_SWAP_AUTO_MIB 256
+int init_swap_setup(const struct init_cfg *cfg, char *err, size_t errlen);
 
 /* log.c: every line goes to the console with the "beamrun-init: " prefix. */
 extern int init_verbose;

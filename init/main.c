@@ -139,6 +139,9 @@ int main(int argc, char **argv)
 	if (init_fs_volumes(&cfg, err, sizeof(err)))
 		init_fatal("volume", err);
 
+	if (init_swap_setup(&cfg, err, sizeof(err)))
+		init_fatal("swap", err);
+
 	if (init_beam_prepare(&cfg, &beam, err, sizeof(err)))
 		init_fatal("erlang", err);
 

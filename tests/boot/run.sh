@@ -226,6 +226,10 @@ check "env: -N sets the host name" env_is hostname '"envhost"'
 check "env: lookup uses the hosts file, then Erlang's DNS client" \
 	env_is lookup '[file,dns]'
 check "env: file names are UTF-8" env_is name_encoding utf8
+check "env: the parser, evaluator and epp are not loaded after the boot" \
+	env_is boot_only_loaded '[]'
+check "env: ...and load on first use" \
+	env_is scan '{ok,[{atom,1,ok},{dot,1}],1}'
 
 # --- a stop requested while the guest is still booting ---------------------------
 boot_bg "$W/early.log" run "$W/echo.img"

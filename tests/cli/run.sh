@@ -268,7 +268,17 @@ check "volume: failures left no file behind" \
 
 # --- found by a newcomer trying to break it ---------------------------------
 expect_fail "run: -m below the minimum" 125 "too little" \
-	"$BEAMRUN" run -m 16 "$G"
+	"$BEAMRUN" run -m 27 "$G"
+expect_fail "run: --swap 0 (off is spelled off)" 125 "--swap 0: expected a size" \
+	"$BEAMRUN" run --swap 0 "$G"
+expect_fail "run: --swap with a unit it does not know" 125 "--swap 5T" \
+	"$BEAMRUN" run --swap 5T "$G"
+check "run --swap 48 puts 48 MiB of swap in the guest's configuration" \
+	bash -c "'$BEAMRUN' run --swap 48 --dry-run '$G' | grep -q '\"swap\":48[,}]'"
+check "run --swap off turns it off there" \
+	bash -c "'$BEAMRUN' run --swap off --dry-run '$G' | grep -q '\"swap\":0[,}]'"
+check "run without --swap leaves it to the guest (no key)" \
+	bash -c "! '$BEAMRUN' run --dry-run '$G' | grep -q '\"swap\"'"
 expect_fail "run: the same host port twice" 125 "forwarded twice" \
 	"$BEAMRUN" run -p 18123 -p 18123:80 "$G"
 "$BEAMRUN" volume create "$W/d.img" 8M

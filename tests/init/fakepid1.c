@@ -21,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -145,9 +146,11 @@ static const char *map(const char *path, char *buf, size_t len)
 	if (!path)
 		return path;
 	/* Never the host's own watchdog: arming it would reboot the host. */
+	/* Nor its sysctls, nor a zram device it may have. */
 	if (under(path, "/etc") || under(path, "/sys") ||
 	    under(path, "/usr/etc") || under(path, "/dev/input") ||
-	    under(path, "/dev/watchdog")) {
+	    under(path, "/dev/watchdog") || under(path, "/dev/zram0") ||
+	    under(path, "/proc/sys")) {
 		snprintf(buf, len, "%s%s", fake_root, path);
 		return buf;
 	}
@@ -250,6 +253,28 @@ FILE *fopen(const char *path, const char *how)
 FILE *fopen64(const char *path, const char *how)
 {
 	return fopen_common("fopen64", path, how);
+}
+
+/* FAKEPID1_MEM_KIB: the RAM the init sees, instead of this host's. */
+int sysinfo(struct sysinfo *si)
+{
+	int (*rsysinfo)(struct sysinfo *) = real("sysinfo");
+	const char *kib = getenv("FAKEPID1_MEM_KIB");
+	int rc = rsysinfo(si);
+
+	if (rc == 0 && kib && *kib) {
+		si->totalram = strtoul(kib, NULL, 10);
+		si->mem_unit = 1024;
+	}
+	return rc;
+}
+
+int access(const char *path, int mode)
+{
+	int (*raccess)(const char *, int) = real("access");
+	char buf[1024];
+
+	return raccess(map(path, buf, sizeof(buf)), mode);
 }
 
 DIR *opendir(const char *path)
@@ -412,6 +437,21 @@ int umount2(const char *target, int flags)
 int umount(const char *target)
 {
 	return umount2(target, 0);
+}
+
+int swapon(const char *path, int flags)
+{
+	char sig[11] = "";
+	FILE *f = fopen(path, "re");
+
+	/* What the init wrote there: the swap signature at its place. */
+	if (f && fseek(f, 4096 - 10, SEEK_SET) == 0)
+		(void)!fread(sig, 1, 10, f);
+	if (f)
+		fclose(f);
+	flog("swapon %s %#x %s", path, (unsigned)flags,
+	     sig[0] ? sig : "(no signature)");
+	return 0;
 }
 
 void sync(void)

@@ -37,13 +37,15 @@ NO_CONSOLE=
 # ETC=1 adds the /etc files the init wrote to the transcript,
 # MOUNT_FAIL makes mounts fail (see FAKEPID1_MOUNT_FAIL in fakepid1.c)
 # NO_SIGNALFD=1 takes signalfd away, and NO_CONSOLE (see
-# FAKEPID1_NO_CONSOLE) starts the init with fds 0 and 1 closed.
+# FAKEPID1_NO_CONSOLE) starts the init with fds 0 and 1 closed, and
+# MEM_KIB is the guest RAM the init sees (FAKEPID1_MEM_KIB).
 new_case() {
 	C=$W/$1
 	ETC=0
 	MOUNT_FAIL=
 	NO_SIGNALFD=
 	NO_CONSOLE=
+	MEM_KIB=
 	mkdir -p "$C/root/erts-1.0/bin" "$C/fake/etc" "$C/fake/sys/block" \
 		"$C/fake/dev/input"
 }
@@ -75,7 +77,7 @@ start_init() {
 	local env=(LD_PRELOAD="$B/fakepid1.so" FAKEPID1_ROOT="$C/fake"
 		FAKEPID1_LOG="$C/calls" FAKEPID1_MOUNT_FAIL="$MOUNT_FAIL"
 		FAKEPID1_NO_SIGNALFD="$NO_SIGNALFD"
-		FAKEPID1_NO_CONSOLE="$NO_CONSOLE")
+		FAKEPID1_NO_CONSOLE="$NO_CONSOLE" FAKEPID1_MEM_KIB="$MEM_KIB")
 
 	: >"$C/calls"
 	if [ -n "$NO_CONSOLE" ]; then
@@ -439,6 +441,77 @@ start_init "$(cfg '{"v":1,"root":"'"$C/root"'","env":["LANG=en_US.UTF-8",
 "-no_epmd","-extra","-x","y\u0020z"]}' | tr -d '\n')"
 finish
 check erl-args
+
+# zram swap: a size from the launcher; by the RAM without one; none
+# where the kernel has no zram (an error only when asked for).
+# the_file NAME FILE WANT: a TAP line for FILE's contents.
+the_file() {
+	local got
+	got=$(cat "$2" 2>/dev/null)
+	T_N=$((T_N + 1))
+	if [ "$got" = "$3" ]; then
+		echo "ok $T_N - $1"
+	else
+		T_FAIL=$((T_FAIL + 1))
+		echo "not ok $T_N - $1"
+		echo "#   $2: '$got', wanted '$3'"
+	fi
+}
+# fake_zram: the files a kernel with zram has (the fake maps them).
+fake_zram() {
+	mkdir -p "$C/fake/sys/block/zram0" "$C/fake/proc/sys/vm" "$C/fake/dev"
+	: >"$C/fake/sys/block/zram0/disksize"
+	: >"$C/fake/proc/sys/vm/page-cluster"
+	: >"$C/fake/dev/zram0"
+}
+new_case swap-asked
+fake_zram
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'","swap":24}')"
+finish
+check swap-asked
+the_file "swap-asked: the zram device is 24 MiB" \
+	"$C/fake/sys/block/zram0/disksize" 24M
+the_file "swap-asked: swap read-ahead is off" \
+	"$C/fake/proc/sys/vm/page-cluster" 0
+
+new_case swap-by-ram
+fake_zram
+MEM_KIB=30000
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check swap-by-ram
+the_file "swap-by-ram: a 30000 KiB guest gets 30 MiB" \
+	"$C/fake/sys/block/zram0/disksize" 30M
+
+new_case swap-large-guest
+fake_zram
+MEM_KIB=$((512 * 1024))
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check swap-large-guest
+
+new_case swap-off
+fake_zram
+MEM_KIB=30000
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'","swap":0}')"
+finish
+check swap-off
+
+new_case swap-no-zram
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'","swap":24}')"
+finish
+check swap-no-zram
+
+new_case swap-bad
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'","swap":-1}')"
+finish
+check swap-bad
 
 echo "1..$T_N"
 if [ "$T_FAIL" -ne 0 ]; then

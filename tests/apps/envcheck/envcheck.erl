@@ -4,6 +4,11 @@
 -export([start/0]).
 
 start() ->
+    %% Taken before anything else runs: the modules that only the boot
+    %% needs (bake's lean boot script) are not loaded.
+    BootOnly = [M || M <- [erl_eval, erl_lint, erl_parse, erl_scan, epp, c],
+                     code:is_loaded(M) =/= false],
+    line("boot_only_loaded", BootOnly),
     [line(K, os:getenv(K)) || K <- ["ROOTDIR", "BINDIR", "EMU", "PROGNAME",
                                     "HOME", "LANG", "ERL_INETRC"]],
     line("root_dir", code:root_dir()),
@@ -15,6 +20,8 @@ start() ->
     line("hostname", Host),
     line("lookup", inet_db:res_option(lookup)),
     line("cwd", file:get_cwd()),
+    %% ...and they load again on first use.
+    line("scan", erl_scan:string("ok.")),
     line("name_encoding", file:native_name_encoding()),
     init:stop().
 
