@@ -226,6 +226,12 @@ check "env: -N sets the host name" env_is hostname '"envhost"'
 check "env: lookup uses the hosts file, then Erlang's DNS client" \
 	env_is lookup '[file,dns]'
 check "env: file names are UTF-8" env_is name_encoding utf8
+check "env: a 128 MiB guest swaps to zram (init/swap.c)" \
+	env_is swaps '[<<"/dev/zram0">>]'
+boot_bg "$W/env-noswap.log" run --swap off "$W/env.img"
+wait_exit "$BG" 90
+check "env: --swap off: no swap in the guest" \
+	grep -qxF 'envcheck swaps []' <(tr -d '\r' <"$W/env-noswap.log")
 check "env: the parser, evaluator and epp are not loaded after the boot" \
 	env_is boot_only_loaded '[]'
 check "env: ...and load on first use" \

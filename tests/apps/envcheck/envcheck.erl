@@ -23,6 +23,10 @@ start() ->
     %% ...and they load again on first use.
     line("scan", erl_scan:string("ok.")),
     line("name_encoding", file:native_name_encoding()),
+    %% The guest's swap: its devices, from the kernel's table.
+    {ok, Swaps} = file:read_file("/proc/swaps"),
+    line("swaps", [hd(binary:split(L, <<" ">>))
+                   || L <- tl(binary:split(Swaps, <<"\n">>, [global, trim]))]),
     init:stop().
 
 line(K, V) ->
