@@ -31,8 +31,9 @@
 
 static const char bootimg_usage[] =
     "usage: beamrun iso|disk [options] IMAGE [\"ERL ARGS\"] -o FILE\n"
-    "Write a bootable ISO (iso) or disk image (disk; FILE.qcow2 for\n"
-    "qcow2, else raw) of IMAGE, booting from BIOS and UEFI with GRUB; the\n"
+    "Write a bootable ISO (iso) or disk image (disk: raw, or by FILE's\n"
+    "extension .qcow2, .vmdk, .vdi, .vhdx or .vhd) of IMAGE, booting\n"
+    "from BIOS and UEFI with GRUB; the\n"
     "guest configuration is in it (rumprun's iso platform).\n"
     "  -b IMG[,MNT]          carry IMG, mounted at MNT (writes stay in\n"
     "                        RAM)\n"
@@ -260,6 +261,39 @@ static int write_text(const char *path, const char *text)
 	return 0;
 }
 
+/*
+ * The format of a disk image, by the output's extension: raw for .img,
+ * .raw or none; qemu-img's name of one it converts to in *fmt; any
+ * other extension is refused rather than written raw under its name.
+ */
+static int bootimg_disk_format(const char *out, const char **fmt)
+{
+	static const struct {
+		const char *ext, *fmt;
+	} tab[] = {
+	    {".img", NULL},	{".raw", NULL},	    {".qcow2", "qcow2"},
+	    {".vmdk", "vmdk"},	{".vdi", "vdi"},    {".vhdx", "vhdx"},
+	    {".vhd", "vpc"},
+	};
+	const char *base = strrchr(out, '/'), *ext;
+	size_t i;
+
+	base = base ? base + 1 : out;
+	ext = strrchr(base, '.');
+	*fmt = NULL;
+	if (!ext || ext == base)
+		return 0;
+	for (i = 0; i < sizeof(tab) / sizeof(*tab); i++)
+		if (!strcasecmp(ext, tab[i].ext)) {
+			*fmt = tab[i].fmt;
+			return 0;
+		}
+	br_die_msg("disk -o %s: no disk format is named %s (raw: .img, .raw "
+		   "or none; .qcow2, .vmdk, .vdi, .vhdx, .vhd)",
+		   out, ext);
+	return -1;
+}
+
 static int have(const char *prog, const char *pkg)
 {
 	char *argv[] = {"sh", "-c", NULL, NULL};
@@ -284,7 +318,8 @@ int cmd_bootimg(int argc, char **argv)
 {
 	struct br_vm vm;
 	const char *what = argv[0], *init;
-	int disk = !strcmp(what, "disk"), rc, qcow2 = 0;
+	int disk = !strcmp(what, "disk"), rc;
+	const char *fmt = NULL; /* qemu-img's name of a disk's format */
 	char stage[] = "/tmp/beamrun-iso.XXXXXX", path[4300], def[300];
 	char *cmdline = NULL, *gline = NULL, *cfg = NULL, *tmp = NULL;
 	char *iso = NULL, *json;
@@ -310,18 +345,15 @@ int cmd_bootimg(int argc, char **argv)
 			 (int)(n ? n : strlen(b)), b, disk ? "img" : "iso");
 		vm.out = xstrdup(def);
 	}
-	if (disk) {
-		size_t n = strlen(vm.out);
-
-		qcow2 = n > 6 && !strcmp(vm.out + n - 6, ".qcow2");
-	}
+	if (disk && bootimg_disk_format(vm.out, &fmt))
+		goto out;
 	if (br_check_output(vm.out)) {
 		br_die_msg("%s", br_err());
 		goto out;
 	}
 	if (!have("grub-mkrescue", "grub-common grub-pc-bin") ||
 	    !have("xorriso", "xorriso") ||
-	    (qcow2 && !have("qemu-img", "qemu-utils"))) {
+	    (fmt && !have("qemu-img", "qemu-utils"))) {
 		br_die_msg("%s: %s", what, br_err());
 		goto out;
 	}
@@ -426,7 +458,7 @@ int cmd_bootimg(int argc, char **argv)
 	strv_pushf(&cmd, "%s/mkrescue.log", stage);
 	strv_push(&cmd, "grub-mkrescue");
 	strv_push(&cmd, "-o");
-	strv_push(&cmd, qcow2 ? iso : tmp);
+	strv_push(&cmd, fmt ? iso : tmp);
 	strv_pushf(&cmd, "%s/tree", stage);
 	if (br_run(cmd.v, 1) != 0) {
 		char line[512] = "", last[512] = "";
@@ -444,14 +476,14 @@ int cmd_bootimg(int argc, char **argv)
 		goto out;
 	}
 	strv_free(&cmd);
-	if (qcow2) {
+	if (fmt) {
 		strv_push(&cmd, "qemu-img");
 		strv_push(&cmd, "convert");
 		strv_push(&cmd, "-q");
 		strv_push(&cmd, "-f");
 		strv_push(&cmd, "raw");
 		strv_push(&cmd, "-O");
-		strv_push(&cmd, "qcow2");
+		strv_push(&cmd, fmt);
 		strv_push(&cmd, iso);
 		strv_push(&cmd, tmp);
 		if (br_run(cmd.v, 1) != 0) {

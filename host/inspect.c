@@ -20,6 +20,10 @@ int cmd_inspect(int argc, char **argv)
 		br_die_msg("inspect: expected IMAGE");
 		return 2;
 	}
+	if (argv[1][0] == '-' && argv[1][1]) {
+		br_die_msg("inspect: unknown option %s", argv[1]);
+		return 2;
+	}
 	if (br_image_open(argv[1], &img)) {
 		br_die_msg("%s", br_err());
 		return 1;

@@ -155,6 +155,9 @@ check "disk: beamrun disk writes a raw disk with an MBR" \
 	bash -c "file '$W/disk.img' | grep -q 'boot sector'"
 check "disk: ... and a .qcow2 as qcow2" \
 	bash -c "qemu-img info '$W/disk.qcow2' | grep -q '^file format: qcow2'"
+"$BEAMRUN" disk "$W/echo.img" -o "$W/disk.vmdk" >"$W/vmdk.out" 2>&1
+check "disk: ... and a .vmdk as VMDK (VMware, VirtualBox)" \
+	bash -c "qemu-img info '$W/disk.vmdk' | grep -q '^file format: vmdk'"
 fw_boot disk-raw-bios bios -drive "file=$W/disk.img,format=raw,if=ide"
 fw_boot disk-qcow2-bios bios -drive "file=$W/disk.qcow2,format=qcow2,if=ide"
 fw_boot disk-qcow2-uefi uefi -drive "file=$W/disk.qcow2,format=qcow2,if=ide,snapshot=on"

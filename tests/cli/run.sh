@@ -213,6 +213,9 @@ expect_fail "disk: -M" 125 "-M is not supported on disk" \
 	"$BEAMRUN" disk -M 128 "$G" -o "$W/out/x.img"
 expect_fail "disk: -p" 125 "-p is not supported on disk" \
 	"$BEAMRUN" disk -p "$G" -o "$W/out/x.img"
+expect_fail "disk: an extension that names no disk format" 125 \
+	"no disk format is named .foo" \
+	"$BEAMRUN" disk "$G" -o "$W/out/x.foo"
 expect_fail "iso: -I with a qemu backend" 125 "TAG,BASE only" \
 	"$BEAMRUN" iso -I "n,vioif,-net user" "$G" -o "$W/out/x.iso"
 expect_fail "iso: -d is Xen only" 125 "-d is not supported on iso" \
@@ -340,6 +343,8 @@ cp "$G" "$W/colon/a:b.img"
 check "run: an image path with a colon reaches qemu whole" \
 	bash -c "cd '$W/colon' && '$BEAMRUN' run --dry-run a:b.img | grep -q 'file=/'"
 check "inspect --help" "$BEAMRUN" inspect --help
+expect_fail "inspect: an unknown option is not taken for an image" 2 \
+	"unknown option --bogus" "$BEAMRUN" inspect --bogus
 mkdir -p "$W/garbage"
 head -c 500 /dev/urandom >"$W/garbage/garbage.beam"
 expect_fail "bake: a .beam file that is garbage" 1 "not a usable .beam" \
