@@ -363,6 +363,86 @@ static int args_expand(struct argl *out, char *const *a, size_t n,
 	return 0;
 }
 
+/*
+ * The words of an ERL_AFLAGS, ERL_FLAGS or ERL_ZFLAGS value, split as
+ * erlexec splits them: at blanks, except inside '...' or "...", and a
+ * backslash takes the next character as it is.
+ */
+static void env_flags_words(const char *s, struct strv *out)
+{
+	char *w = malloc(strlen(s) + 1);
+	char q = 0;
+	size_t k = 0;
+	int word = 0;
+
+	if (!w) {
+		out->oom = 1;
+		return;
+	}
+	for (;; s++) {
+		if (!*s || (!q && strchr(" \t\n\r\f\v", *s))) {
+			if (word) {
+				w[k] = '\0';
+				sv_push(out, w);
+			}
+			k = 0;
+			word = 0;
+			if (!*s)
+				break;
+			continue;
+		}
+		word = 1;
+		if (*s == '\\' && s[1] && q != '\'')
+			w[k++] = *++s;
+		else if (!q && (*s == '"' || *s == '\''))
+			q = *s;
+		else if (q && *s == q)
+			q = 0;
+		else
+			w[k++] = *s;
+	}
+	free(w);
+}
+
+/* The value of NAME in the configuration's environment (the last). */
+static const char *cfg_getenv(const struct init_cfg *cfg, const char *name)
+{
+	size_t nl = strlen(name), i;
+	const char *v = NULL;
+
+	for (i = 0; i < cfg->nenv; i++)
+		if (!strncmp(cfg->env[i], name, nl) && cfg->env[i][nl] == '=')
+			v = cfg->env[i] + nl + 1;
+	return v;
+}
+
+/*
+ * The arguments as erlexec puts them together: ERL_AFLAGS first, then
+ * the command line's, then ERL_FLAGS and ERL_ZFLAGS, then the command
+ * line's -extra and what follows it.
+ */
+static void args_with_env_flags(const struct init_cfg *cfg, struct strv *out)
+{
+	size_t i, extra = cfg->nargs;
+	const char *v;
+
+	for (i = 0; i < cfg->nargs; i++)
+		if (!strcmp(cfg->args[i], "-extra")) {
+			extra = i;
+			break;
+		}
+	if ((v = cfg_getenv(cfg, "ERL_AFLAGS")))
+		env_flags_words(v, out);
+	for (i = 0; i < extra; i++)
+		sv_push(out, cfg->args[i]);
+	if ((v = cfg_getenv(cfg, "ERL_FLAGS")))
+		env_flags_words(v, out);
+	if ((v = cfg_getenv(cfg, "ERL_ZFLAGS")))
+		env_flags_words(v, out);
+	for (i = extra; i < cfg->nargs; i++)
+		sv_push(out, cfg->args[i]);
+}
+
 static int arg_is(const char *a, const char *const *names)
 {
 	for (; *names; names++)
@@ -438,7 +518,7 @@ static void beam_drop_overridden(const struct init_cfg *cfg,
 int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 		      char *err, size_t errlen)
 {
-	struct strv emu = {0}, args = {0}, env = {0};
+	struct strv emu = {0}, args = {0}, env = {0}, cmdline = {0};
 	char root[INIT_PATH_MAX], home[INIT_PATH_MAX] = "/tmp";
 	char progname[64] = "erl", bindir[INIT_PATH_MAX] = "";
 	char path[INIT_PATH_MAX];
@@ -448,7 +528,10 @@ int init_beam_prepare(const struct init_cfg *cfg, struct init_beam *b,
 	int rc = -1;
 
 	memset(b, 0, sizeof(*b));
-	if (args_expand(&all, cfg->args, cfg->nargs, 0, 0, err, errlen))
+	args_with_env_flags(cfg, &cmdline);
+	if (cmdline.oom)
+		goto oom;
+	if (args_expand(&all, cmdline.v, cmdline.n, 0, 0, err, errlen))
 		goto out;
 	if (all.v.oom)
 		goto oom;
@@ -607,7 +690,7 @@ oom:
 	snprintf(err, errlen, "out of memory building beam's arguments");
 	init_beam_free(b);
 out:
-	if (emu.oom || args.oom || env.oom) {
+	if (emu.oom || args.oom || env.oom || cmdline.oom) {
 		snprintf(err, errlen,
 			 "out of memory building beam's arguments");
 		init_beam_free(b);
@@ -616,6 +699,7 @@ out:
 	init_strv_free(emu.v);
 	init_strv_free(args.v);
 	init_strv_free(env.v);
+	init_strv_free(cmdline.v);
 	init_strv_free(all.v.v);
 	free(all.file);
 	return rc;

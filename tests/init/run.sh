@@ -442,6 +442,17 @@ start_init "$(cfg '{"v":1,"root":"'"$C/root"'","env":["LANG=en_US.UTF-8",
 finish
 check erl-args
 
+# ERL_AFLAGS before the command line's flags, ERL_FLAGS and ERL_ZFLAGS
+# after them and before -extra, split at blanks outside quotes.
+new_case erl-flags-env
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'","env":["ERL_AFLAGS=+A\u00204",
+"ERL_FLAGS=-sname\u0020\u0022a\u0020b\u0022\u0020+S\u00201",
+"ERL_ZFLAGS=-z1\u0020x\\\u0020y\u0020'"'"'p\u0020q'"'"'"],
+"args":["-s","m","-extra","e1"]}' | tr -d '\n')"
+finish
+check erl-flags-env
+
 # zram swap: a size from the launcher; by the RAM without one; none
 # where the kernel has no zram (an error only when asked for).
 # the_file NAME FILE WANT: a TAP line for FILE's contents.
