@@ -270,6 +270,7 @@ enum br_accel { BR_ACCEL_AUTO, BR_ACCEL_TCG, BR_ACCEL_KVM };
 struct br_vm {
 	struct br_image img;
 	enum br_accel accel;
+	const char *accel_why; /* how run chose it: said as qemu starts */
 	unsigned mem_mib, cpus;
 	struct br_nic nic[BR_MAX_NIC];
 	size_t nnic;

@@ -421,6 +421,10 @@ int br_launch(struct br_vm *vm)
 		strv_free(&argv);
 		return 0;
 	}
+	if (vm->accel_why)
+		fprintf(stderr, "beamrun: accelerator: %s (%s)\n",
+			vm->accel == BR_ACCEL_KVM ? "kvm" : "tcg",
+			vm->accel_why);
 	if (br_verbose) {
 		char *s = strv_join_shell(&argv);
 

@@ -71,9 +71,8 @@ static int choose_accel(struct br_vm *vm, const char *opt)
 		why = vm->accel == BR_ACCEL_KVM ? "/dev/kvm is usable"
 						: "/dev/kvm is not usable";
 	}
-	if (!vm->dry_run)
-		fprintf(stderr, "beamrun: accelerator: %s (%s)\n",
-			vm->accel == BR_ACCEL_KVM ? "kvm" : "tcg", why);
+	/* Said by the launcher once nothing is left to refuse. */
+	vm->accel_why = why;
 	return 0;
 }
 
@@ -399,8 +398,8 @@ static const char run_usage[] =
     "      --erl-args 'ARGS'   replace the image's erl arguments\n"
     "      --stop-timeout S    seconds between SIGTERM and SIGKILL (10)\n"
     "      --swap SIZE|off     compressed swap in guest RAM (zram), e.g.\n"
-    "                          64 or 1G (default: as large as the RAM\n"
-    "                          below 256 MiB, else off)\n"
+    "                          64 or 1G (default: up to -m 256, the RAM's\n"
+    "                          size, at most 64 MiB; else off)\n"
     "      --accel tcg|kvm     default: kvm if usable; BEAMRUN_ACCEL too\n"
     "      --node NAME[@HOST]  make the Erlang VM a distributed node\n"
     "                          (-name if HOST has a dot, else -sname;\n"

@@ -76,7 +76,8 @@ struct init_cfg {
 };
 
 /* swap.c: below this much RAM a guest gets zram swap unless told. */
-#define INIT_SWAP_AUTO_MIB 256
+#define INIT_SWAP_AUTO_MIB     256
+#define INIT_SWAP_AUTO_MAX_MIB 64
 int init_swap_setup(const struct init_cfg *cfg, char *err, size_t errlen);
 
 /* log.c: every line goes to the console with the "beamrun-init: " prefix. */

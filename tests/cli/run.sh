@@ -282,6 +282,9 @@ check "run --swap off turns it off there" \
 	bash -c "'$BEAMRUN' run --swap off --dry-run '$G' | grep -q '\"swap\":0[,}]'"
 check "run without --swap leaves it to the guest (no key)" \
 	bash -c "! '$BEAMRUN' run --dry-run '$G' | grep -q '\"swap\"'"
+# One line: the accelerator is said only once qemu is about to start.
+expect_fail "run: an unusable BEAMRUN_CACHE_DIR, in one line" 125 \
+	"mkdir /proc/nope" env BEAMRUN_CACHE_DIR=/proc/nope "$BEAMRUN" run "$G"
 expect_fail "run: the same host port twice" 125 "forwarded twice" \
 	"$BEAMRUN" run -p 18123 -p 18123:80 "$G"
 "$BEAMRUN" volume create "$W/d.img" 8M

@@ -496,6 +496,15 @@ check swap-by-ram
 the_file "swap-by-ram: a 30000 KiB guest gets 30 MiB" \
 	"$C/fake/sys/block/zram0/disksize" 30M
 
+new_case swap-by-ram-capped
+fake_zram
+MEM_KIB=200000
+record_beam 'exit 0'
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+the_file "swap-by-ram: a 200000 KiB guest gets 64 MiB, the most by default" \
+	"$C/fake/sys/block/zram0/disksize" 64M
+
 new_case swap-large-guest
 fake_zram
 MEM_KIB=$((512 * 1024))
