@@ -35,6 +35,7 @@ struct bake {
 	char otp_release[32];
 	char erts_vsn[32];
 	char module[256];
+	int start1; /* the module exports start/1 (run's arguments) */
 	const char *flavor;   /* --flavor, NULL: emu when built, else jit */
 	char emu[PATH_MAX];   /* the interpreter beam.smp, "" for the host's */
 	struct strv app_dirs; /* host lib dirs of the OTP apps to copy */
@@ -274,6 +275,8 @@ static int bake_analyse(struct bake *b)
 				 line + 5);
 		else if (!strncmp(line, "app ", 4) && strchr(line + 4, ' '))
 			strv_push(&b->app_dirs, strchr(line + 4, ' ') + 1);
+		else if (!strcmp(line, "start1 yes"))
+			b->start1 = 1;
 		else if (!strncmp(line, "start ", 6) && b->module[0]) {
 			const char *s = line + 6;
 
@@ -1013,6 +1016,8 @@ static int bake_image(struct bake *b)
 	memset(&meta, 0, sizeof(meta));
 	meta.otp = b->otp_release;
 	meta.app = b->module;
+	/* Known for a module of the image's own; a release takes any. */
+	meta.start_args = b->release || !b->module[0] ? -1 : b->start1;
 	meta.root = "/otp";
 	meta.flavor = b->emu[0] ? "emu" : "jit";
 	if (b->release) {

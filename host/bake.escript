@@ -5,7 +5,8 @@
 %%
 %%   bake.escript analyse EBIN MODULE [APP...]
 %%       prints "otp_release R", "erts_vsn V", "root DIR",
-%%       "start 0|1|none|missing" and one "app NAME DIR" per application
+%%       "start 0|1|none|missing", "start1 yes|no" (start/1 exported,
+%%       for run's arguments) and one "app NAME DIR" per application
 %%       needed: kernel, stdlib, the given APPs, the applications whose
 %%       modules the code in EBIN calls, and their dependencies.
 %%   bake.escript strip DIR...
@@ -49,6 +50,7 @@ analyse(Ebin, Start, Extra) ->
     io:format("erts_vsn ~s~n", [erlang:system_info(version)]),
     io:format("root ~s~n", [code:root_dir()]),
     io:format("start ~s~n", [start_arity(Ebin, Start, Own)]),
+    io:format("start1 ~s~n", [yes_no(exports_start1(Ebin, Start, Own))]),
     [io:format("app ~s ~s~n", [A, code:lib_dir(A)]) || A <- Apps],
     ok.
 
@@ -118,6 +120,15 @@ start_arity(Ebin, Start, Own) ->
                 _ -> "none"
             end
     end.
+
+%% Whether the start module also takes run's arguments (start/1).
+exports_start1(Ebin, Start, Own) ->
+    lists:member(Start, Own) andalso
+        begin
+            Beam = filename:join(Ebin, atom_to_list(Start) ++ ".beam"),
+            {ok, {_, [{exports, Exp}]}} = beam_lib:chunks(Beam, [exports]),
+            lists:member({start, 1}, Exp)
+        end.
 
 %% An OTP release as relx (rebar3 release), systools or mix lay it out:
 %% releases/start_erl.data ("ERTS VSN") or RELEASES name the version,

@@ -221,6 +221,7 @@ struct br_image {
 	char *root;	     /* OTP root inside the guest */
 	char *flavor;	     /* emulator: "emu", "jit", "bundled", "" */
 	char *release;	     /* OTP release NAME-VSN, "" if none */
+	int start_args;	     /* start module exports start/1: 1, 0; -1 unknown */
 };
 /* Write OUT atomically from a kernel and a root image. */
 int br_image_write(const char *out, const char *kernel, const char *rootfs,

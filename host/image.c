@@ -109,6 +109,10 @@ int br_image_write(const char *out, const char *kernel, const char *rootfs,
 	if (meta->release && meta->release[0])
 		json_object_object_add(h, "release",
 				       json_object_new_string(meta->release));
+	if (meta->start_args >= 0 && meta->app && meta->app[0])
+		json_object_object_add(
+		    h, "start_takes_args",
+		    json_object_new_boolean(meta->start_args));
 	json_object_object_add(h, "args", br_json_strv(&meta->args));
 	text = json_object_to_json_string_ext(
 	    h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -259,6 +263,11 @@ int br_image_open(const char *path, struct br_image *img)
 	img->root = jget_str(h, "otp_root");
 	img->flavor = jget_str(h, "emu_flavor");
 	img->release = jget_str(h, "release");
+	/* Images baked before the key existed: not known. */
+	img->start_args = -1;
+	if (json_object_object_get_ex(h, "start_takes_args", &a) &&
+	    json_object_is_type(a, json_type_boolean))
+		img->start_args = json_object_get_boolean(a);
 	if (json_object_object_get_ex(h, "args", &a) &&
 	    json_object_is_type(a, json_type_array))
 		for (i = 0; i < json_object_array_length(a); i++)

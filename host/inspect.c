@@ -40,6 +40,10 @@ int cmd_inspect(int argc, char **argv)
 	else
 		printf("start module: %s\n",
 		       img.app && img.app[0] ? img.app : "- (generic image)");
+	if (img.start_args >= 0)
+		printf("run's ARGs:   %s\n",
+		       img.start_args ? "to start/1, as strings"
+				      : "refused (no start/1)");
 	printf("erl args:    ");
 	for (i = 0; i < img.args.n; i++)
 		printf(" %s", img.args.v[i]);

@@ -317,6 +317,14 @@ static int vm_check(const struct br_vm *vm)
 			return -1;
 		}
 	}
+	if (vm->app_args.n && vm->img.start_args == 0) {
+		br_seterr("%s: %s exports no start/1 to take the arguments "
+			  "after the image (%s%s): give none, or add "
+			  "start(Args)",
+			  vm->img.path, vm->img.app, vm->app_args.v[0],
+			  vm->app_args.n > 1 ? " ..." : "");
+		return -1;
+	}
 	if (vm->mem_mib < BR_MIN_MEM) {
 		br_seterr("%u MiB of guest RAM is too little; the Erlang VM "
 			  "needs at least %u",

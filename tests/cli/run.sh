@@ -161,6 +161,8 @@ printf '\377' | dd of="$W/flipped.img" bs=1 seek=$((size - 5000)) \
 expect_fail "run: a damaged image" 125 "damaged" \
 	"$BEAMRUN" run "$W/flipped.img"
 
+"$BEAMRUN" bake "$ROOT/examples/helloworld" -o "$W/hello-args.img" >/dev/null
+
 # --- launcher options ---------------------------------------------------------
 G="$W/good.img"
 expect_fail "qemu: malformed -b" 125 "expected IMAGE" \
@@ -257,7 +259,7 @@ expect_fail "run: unbalanced quote in --erl-args" 125 "unterminated" \
 	"$BEAMRUN" run --erl-args "-s 'x" "$G"
 long=$(head -c 3000 /dev/zero | tr '\0' x)
 expect_fail "run: a configuration too long for the kernel" 125 "too long" \
-	"$BEAMRUN" run --dry-run "$G" "$long"
+	"$BEAMRUN" run --dry-run -e "LONG=$long" "$G"
 
 # --- volumes -----------------------------------------------------------------
 expect_fail "volume iso: a missing directory" 1 "no such directory" \
@@ -282,6 +284,13 @@ check "run --swap off turns it off there" \
 	bash -c "'$BEAMRUN' run --swap off --dry-run '$G' | grep -q '\"swap\":0[,}]'"
 check "run without --swap leaves it to the guest (no key)" \
 	bash -c "! '$BEAMRUN' run --dry-run '$G' | grep -q '\"swap\"'"
+# Arguments after the image go to start/1: refused before boot when the
+# module has only start/0 (it failed in the guest with undef).
+expect_fail "run: arguments for a module without start/1" 125 \
+	"helloworld exports no start/1 to take the arguments after the image \(a \.\.\.\)" \
+	"$BEAMRUN" run "$W/hello-args.img" a b
+check "inspect says so" bash -c "'$BEAMRUN' inspect '$W/hello-args.img' |
+	grep -qx \"run's ARGs:   refused (no start/1)\""
 # One line: the accelerator is said only once qemu is about to start.
 expect_fail "run: an unusable BEAMRUN_CACHE_DIR, in one line" 125 \
 	"mkdir /proc/nope" env BEAMRUN_CACHE_DIR=/proc/nope "$BEAMRUN" run "$G"
