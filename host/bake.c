@@ -1059,12 +1059,21 @@ static int bake_image(struct bake *b)
 
 static int bake_run(struct bake *b)
 {
+	struct stat st;
 	struct strv mods = {0};
 	const char *tmp = getenv("TMPDIR");
 	int rc = -1;
 
 	if (br_check_output(b->out))
 		return -1;
+	/* A source file given as -o by mistake must not be replaced. */
+	if (stat(b->out, &st) == 0 && st.st_size > 0 &&
+	    !br_is_image_file(b->out)) {
+		br_seterr("%s: exists and is not a beamrun image; not replacing "
+			  "it",
+			  b->out);
+		return -1;
+	}
 	snprintf(b->stage, sizeof(b->stage), "%s/beamrun-bake-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(b->stage)) {
@@ -1228,7 +1237,9 @@ int cmd_bake(int argc, char **argv)
 	} else if (argc == 1) {
 		b.src = argv[0];
 		if (!br_is_dir(b.src)) {
-			br_die_msg("bake: %s: no such directory", b.src);
+			br_die_msg("bake: %s: %s", b.src,
+				   access(b.src, F_OK) ? "no such directory"
+						       : "not a directory");
 			goto out;
 		}
 		if (!b.out) {

@@ -91,6 +91,12 @@ int br_tmp_open(const char *out, char **tmp);
  * directory, with room for the temporary suffix in its name.
  */
 int br_check_output(const char *out);
+/* Whether a and b name one existing file (the same inode). */
+int br_same_file(const char *a, const char *b);
+/* Whether path is a file that starts as a beamrun image does. */
+int br_is_image_file(const char *path);
+/* Whether path (existing or not) lies below the directory dir. */
+int br_path_inside(const char *path, const char *dir);
 /*
  * Commands that write files hold SIGINT, SIGTERM and SIGHUP back and
  * look for them between steps, so an interrupted one still removes its

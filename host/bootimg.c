@@ -294,6 +294,21 @@ static int bootimg_disk_format(const char *out, const char **fmt)
 	return -1;
 }
 
+/* An ISO's name: .iso or no extension, not a disk format's. */
+static int bootimg_iso_name(const char *out)
+{
+	const char *base = strrchr(out, '/'), *ext;
+
+	base = base ? base + 1 : out;
+	ext = strrchr(base, '.');
+	if (!ext || ext == base || !strcasecmp(ext, ".iso"))
+		return 0;
+	br_die_msg("iso -o %s: an ISO is named .iso (or has no extension); "
+		   "beamrun disk writes %s",
+		   out, ext);
+	return -1;
+}
+
 static int have(const char *prog, const char *pkg)
 {
 	char *argv[] = {"sh", "-c", NULL, NULL};
@@ -345,12 +360,28 @@ int cmd_bootimg(int argc, char **argv)
 			 (int)(n ? n : strlen(b)), b, disk ? "img" : "iso");
 		vm.out = xstrdup(def);
 	}
-	if (disk && bootimg_disk_format(vm.out, &fmt))
+	if (disk ? bootimg_disk_format(vm.out, &fmt)
+		 : bootimg_iso_name(vm.out))
 		goto out;
 	if (br_check_output(vm.out)) {
 		br_die_msg("%s", br_err());
 		goto out;
 	}
+	/* The media are written over -o: never over what goes into them. */
+	if (br_is_image_file(vm.out)) {
+		br_die_msg("%s -o %s: that is a beamrun image%s; not replacing "
+			   "it",
+			   what, vm.out,
+			   br_same_file(vm.out, vm.img.path) ? " (the input)"
+							     : "");
+		goto out;
+	}
+	for (i = 0; i < vm.nvol; i++)
+		if (br_same_file(vm.out, vm.vol[i].path)) {
+			br_die_msg("%s -o %s: that is the volume -b %s", what,
+				   vm.out, vm.vol[i].path);
+			goto out;
+		}
 	if (!have("grub-mkrescue", "grub-common grub-pc-bin") ||
 	    !have("xorriso", "xorriso") ||
 	    (fmt && !have("qemu-img", "qemu-utils"))) {
@@ -466,8 +497,10 @@ int cmd_bootimg(int argc, char **argv)
 
 		snprintf(path, sizeof(path), "%s/mkrescue.log", stage);
 		f = fopen(path, "re");
+		/* Its last line that says something (not a lone "."). */
 		while (f && fgets(line, sizeof(line), f))
-			if (line[0] != '\n')
+			if (strcspn(line, "abcdefghijklmnopqrstuvwxyz") <
+			    strlen(line))
 				snprintf(last, sizeof(last), "%s", line);
 		if (f)
 			fclose(f);

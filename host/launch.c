@@ -241,6 +241,7 @@ struct outcome {
 	int st;		/* qemu's wait status */
 	int signal;	/* the signal that stopped beamrun, or 0 */
 	int killed;	/* beamrun kill ended qemu */
+	int broken_pipe; /* the console's reader went away (SIGPIPE) */
 	int exec_errno; /* qemu could not be executed */
 };
 
@@ -437,6 +438,12 @@ int br_launch(struct br_vm *vm)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1); /* beamrun kill, for a detached VM */
+	/*
+	 * Held too: a console piped to a reader that exits (| head) stops
+	 * the guest as ^C does, instead of killing beamrun and leaving
+	 * qemu and the QMP directory behind.
+	 */
+	sigaddset(&sigs, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &sigs, &old);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (pipe2(pipefd, O_CLOEXEC) || sfd < 0) {
@@ -499,6 +506,10 @@ int br_launch(struct br_vm *vm)
 					kill(pid, SIGKILL);
 					continue;
 				}
+				/* Every later console line raises it again. */
+				if (si.ssi_signo == SIGPIPE &&
+				    o.broken_pipe++)
+					continue;
 				o.signal = (int)si.ssi_signo;
 				launch_stop(vm, &qmp, pid, &stops, &deadline);
 			}

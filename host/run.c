@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sysinfo.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -90,10 +91,28 @@ static int add_vol(struct br_vm *vm, const char *spec)
 
 static int add_env(struct br_vm *vm, const char *spec)
 {
+	static const char *const flags[] = {"ERL_AFLAGS=", "ERL_FLAGS=",
+					    "ERL_ZFLAGS="};
+	struct strv words = {0};
+	size_t i;
 	char *e;
 
 	if (br_parse_env(spec, &e))
 		return -1;
+	/* The guest splits these as erlexec does: check the quoting here. */
+	for (i = 0; i < sizeof(flags) / sizeof(*flags); i++)
+		if (!strncmp(e, flags[i], strlen(flags[i])) &&
+		    br_split_words(e + strlen(flags[i]), &words)) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", br_err());
+			br_seterr("-e %.*s: %s", (int)strlen(flags[i]) - 1, e,
+				  why);
+			strv_free(&words);
+			free(e);
+			return -1;
+		}
+	strv_free(&words);
 	strv_push(&vm->env, e);
 	free(e);
 	return 0;
@@ -281,6 +300,17 @@ static const char *nic_static_addr(const struct br_nic *n)
 	    (n)->tag[0] && strncmp((n)->tag, "eth", 3) ? (n)->tag : "",        \
 	    (n)->tag[0] && strncmp((n)->tag, "eth", 3) ? ")" : ""
 
+/* The host's RAM and swap in MiB, which bound a guest's -m; 0: unknown. */
+static unsigned long long host_mem_mib(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si))
+		return 0;
+	return ((unsigned long long)si.totalram + si.totalswap) * si.mem_unit /
+	       (1024 * 1024);
+}
+
 static int vm_check(const struct br_vm *vm)
 {
 	size_t i, j;
@@ -323,6 +353,19 @@ static int vm_check(const struct br_vm *vm)
 			  "start(Args)",
 			  vm->img.path, vm->img.app, vm->app_args.v[0],
 			  vm->app_args.n > 1 ? " ..." : "");
+		return -1;
+	}
+	if (vm->swap_set && vm->swap_mib > 4ULL * vm->mem_mib) {
+		br_seterr("--swap %u: more than 4 times the guest's %u MiB; zram "
+			  "cannot fill it, and its table alone can take the RAM",
+			  vm->swap_mib, vm->mem_mib);
+		return -1;
+	}
+	if (!vm->dry_run && host_mem_mib() &&
+	    vm->mem_mib > host_mem_mib()) {
+		br_seterr("-m %u: more than this host has (%llu MiB of RAM and "
+			  "swap)",
+			  vm->mem_mib, host_mem_mib());
 		return -1;
 	}
 	if (vm->mem_mib < BR_MIN_MEM) {

@@ -696,18 +696,22 @@ int br_parse_mib(const char *s, unsigned *mib)
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *s == '-')
 		goto bad;
-	if (v > 1024 * 1024)
-		goto bad;
-	if (*end == 'G' || *end == 'g')
-		v *= 1024, end++;
+	if (*end == 'T' || *end == 't')
+		v = v > 1024 * 1024 ? v : v * 1024 * 1024, end++;
+	else if (*end == 'G' || *end == 'g')
+		v = v > 1024 * 1024 ? v : v * 1024, end++;
 	else if (*end == 'M' || *end == 'm')
 		end++;
 	if (*end == 'i')
 		end++;
 	if (*end == 'B')
 		end++;
-	if (*end || v == 0 || v > 1024 * 1024)
+	if (*end || v == 0)
 		goto bad;
+	if (v > 1024 * 1024) {
+		br_seterr("%s: at most 1024G (1048576 MiB)", s);
+		return -1;
+	}
 	*mib = (unsigned)v;
 	return 0;
 bad:

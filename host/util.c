@@ -507,6 +507,45 @@ int br_check_output(const char *out)
 	return 0;
 }
 
+int br_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int br_is_image_file(const char *path)
+{
+	char head[sizeof(BR_IMAGE_MAGIC) - 1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+	     !memcmp(head, BR_IMAGE_MAGIC, sizeof(head));
+	close(fd);
+	return ok;
+}
+
+int br_path_inside(const char *path, const char *dir)
+{
+	char parent[PATH_MAX], rp[PATH_MAX], rd[PATH_MAX], *slash;
+	size_t n;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*(slash == parent ? slash + 1 : slash) = '\0';
+	else
+		strcpy(parent, ".");
+	if (!realpath(parent, rp) || !realpath(dir, rd))
+		return 0;
+	n = strlen(rd);
+	return !strncmp(rp, rd, n) && (rp[n] == '\0' || rp[n] == '/' ||
+				       !strcmp(rd, "/"));
+}
+
 static const int br_stop_sigs[] = {SIGINT, SIGTERM, SIGHUP};
 
 void br_hold_signals(void)

@@ -360,11 +360,18 @@ int cmd_volume(int argc, char **argv)
 		return 2;
 	}
 	if (!br_is_dir(argv[optind])) {
-		br_die_msg("volume iso: %s: no such directory", argv[optind]);
+		br_die_msg("volume iso: %s: %s", argv[optind],
+			   access(argv[optind], F_OK) ? "no such directory"
+						      : "not a directory");
 		return 1;
 	}
 	if (br_check_output(argv[optind + 1])) {
 		br_die_msg("volume iso: %s", br_err());
+		return 1;
+	}
+	if (br_path_inside(argv[optind + 1], argv[optind])) {
+		br_die_msg("volume iso: %s is inside %s, which goes into it",
+			   argv[optind + 1], argv[optind]);
 		return 1;
 	}
 	src.dir = argv[optind];

@@ -237,6 +237,18 @@ check "env: the parser, evaluator and epp are not loaded after the boot" \
 check "env: ...and load on first use" \
 	env_is scan '{ok,[{atom,1,ok},{dot,1}],1}'
 
+# --- the console piped to a reader that goes away ---------------------------------
+# | head -1 closes the pipe: the guest is stopped as by ^C, and nothing
+# (qemu, its QMP directory) stays behind.
+left_before=$(ls -d "$TMPDIR"/beamrun-* 2>/dev/null | wc -l)
+"$BEAMRUN" run "$W/echo.img" 2>&1 | head -1 >/dev/null
+check "pipe: beamrun ends with the guest's status when its reader goes" \
+	test "${PIPESTATUS[0]}" = 0
+check "pipe: no qemu of it is left" \
+	bash -c "! pgrep -f '[q]emu-system.*$W/echo.img' >/dev/null"
+check "pipe: nor its QMP directory" \
+	test "$(ls -d "$TMPDIR"/beamrun-* 2>/dev/null | wc -l)" = "$left_before"
+
 # --- a stop requested while the guest is still booting ---------------------------
 boot_bg "$W/early.log" run "$W/echo.img"
 pid=$BG

@@ -291,6 +291,39 @@ expect_fail "run: arguments for a module without start/1" 125 \
 	"$BEAMRUN" run "$W/hello-args.img" a b
 check "inspect says so" bash -c "'$BEAMRUN' inspect '$W/hello-args.img' |
 	grep -qx \"run's ARGs:   refused (no start/1)\""
+# Outputs never replace inputs.
+cp "$ROOT/examples/helloworld/helloworld.erl" "$W/hsrc.erl"
+mkdir -p "$W/hsrc" && cp "$W/hsrc.erl" "$W/hsrc/helloworld.erl"
+expect_fail "bake: -o naming a source file is refused" 1 \
+	"helloworld.erl: exists and is not a beamrun image; not replacing it" \
+	"$BEAMRUN" bake "$W/hsrc" -o "$W/hsrc/helloworld.erl"
+check "bake: ... and the source file is intact" \
+	cmp -s "$W/hsrc.erl" "$W/hsrc/helloworld.erl"
+cp "$G" "$W/out/in.img"
+expect_fail "disk: -o naming the input image is refused" 125 \
+	"that is a beamrun image \(the input\); not replacing it" \
+	"$BEAMRUN" disk "$W/out/in.img" -o "$W/out/in.img"
+check "disk: ... and the image is intact" cmp -s "$G" "$W/out/in.img"
+expect_fail "iso: -o with a disk format's extension" 125 \
+	"an ISO is named .iso" "$BEAMRUN" iso "$G" -o "$W/out/y.qcow2"
+mkdir -p "$W/vdir" && echo x >"$W/vdir/a"
+expect_fail "volume iso: the output inside the directory it packs" 1 \
+	"is inside .*vdir, which goes into it" \
+	"$BEAMRUN" volume iso "$W/vdir" "$W/vdir/out.iso"
+rm -f "$W/out/in.img"
+expect_fail "bake: a file where a directory belongs" 1 "not a directory" \
+	"$BEAMRUN" bake "$G" -o "$W/out/x.img"
+# Sizes the guest or the host cannot have, refused before boot.
+expect_fail "run: --swap above 4 times the RAM" 125 \
+	"--swap 4096: more than 4 times the guest's 28 MiB" \
+	"$BEAMRUN" run --swap 4G -m 28 "$G"
+expect_fail "run: -m above the host's RAM and swap" 125 \
+	"more than this host has" "$BEAMRUN" run -m 1024G "$G"
+expect_fail "run: -m above 1024G" 125 "at most 1024G" \
+	"$BEAMRUN" run -m 4T "$G"
+expect_fail "run: -e ERL_FLAGS with an unbalanced quote" 125 \
+	"-e ERL_FLAGS: unterminated \" quote" \
+	"$BEAMRUN" run -e 'ERL_FLAGS=+S 1 "open' "$G"
 # One line: the accelerator is said only once qemu is about to start.
 expect_fail "run: an unusable BEAMRUN_CACHE_DIR, in one line" 125 \
 	"mkdir /proc/nope" env BEAMRUN_CACHE_DIR=/proc/nope "$BEAMRUN" run "$G"
