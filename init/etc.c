@@ -20,15 +20,20 @@
 /* Files the image carries for /etc, which the tmpfs would hide. */
 #define ETC_IMAGE "/usr/etc"
 
-static int etc_write(const char *path, const char *text, char *err,
-		     size_t errlen)
+int init_write_file(const char *path, const char *text, char *err,
+		    size_t errlen)
 {
 	FILE *f = fopen(path, "we");
+	int bad;
 
-	if (!f || fputs(text, f) < 0 || fclose(f)) {
+	if (!f) {
 		snprintf(err, errlen, "write %s: %s", path, strerror(errno));
-		if (f)
-			fclose(f);
+		return -1;
+	}
+	/* A sysfs or procfs write fails when the buffer is flushed. */
+	bad = fputs(text, f) < 0;
+	if (fclose(f) || bad) {
+		snprintf(err, errlen, "write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -191,7 +196,7 @@ int init_etc_setup(struct init_cfg *cfg, char *err, size_t errlen)
 	for (i = 0; i < cfg->nhosts; i++)
 		etc_cat(buf, sizeof(buf), "%s\t%s\n", cfg->hosts[i].addr,
 			cfg->hosts[i].name);
-	if (etc_write("/etc/hosts", buf, err, errlen))
+	if (init_write_file("/etc/hosts", buf, err, errlen))
 		return -1;
 
 	if (dhcp && !cfg->no_dhcp_dns)
@@ -201,11 +206,11 @@ int init_etc_setup(struct init_cfg *cfg, char *err, size_t errlen)
 		if (cfg->dns_port[i] == 53)
 			etc_cat(buf, sizeof(buf), "nameserver %s\n",
 				cfg->dns[i]);
-	if (etc_write("/etc/resolv.conf", buf, err, errlen))
+	if (init_write_file("/etc/resolv.conf", buf, err, errlen))
 		return -1;
 
 	snprintf(buf, sizeof(buf), "%s\n", cfg->hostname);
-	if (etc_write("/etc/hostname", buf, err, errlen))
+	if (init_write_file("/etc/hostname", buf, err, errlen))
 		return -1;
 
 	/*
@@ -222,7 +227,7 @@ int init_etc_setup(struct init_cfg *cfg, char *err, size_t errlen)
 			cfg->dns_port[i]);
 	}
 	etc_cat(buf, sizeof(buf), "{lookup, [file, dns]}.\n");
-	if (etc_write(ETC_INETRC, buf, err, errlen))
+	if (init_write_file(ETC_INETRC, buf, err, errlen))
 		return -1;
 	return etc_link_image(err, errlen);
 }

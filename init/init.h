@@ -123,6 +123,9 @@ void init_fs_teardown(const struct init_cfg *cfg);
  */
 int init_etc_setup(struct init_cfg *cfg, char *err, size_t errlen);
 const char *init_etc_inetrc(void);
+/* Write text to path (created, or a sysfs or procfs file). */
+int init_write_file(const char *path, const char *text, char *err,
+		    size_t errlen);
 /* The cookie from fw_cfg, if the launcher passed one, into HOME. */
 #define INIT_COOKIE_FWCFG                                                      \
 	"/sys/firmware/qemu_fw_cfg/by_name/opt/beamrun/cookie/raw"

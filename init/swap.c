@@ -31,26 +31,6 @@
 #define ZRAM_SYS  "/sys/block/zram0"
 #define SWAP_PAGE 4096
 
-static int swap_write(const char *path, const char *val, char *err,
-		      size_t errlen)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	n = write(fd, val, strlen(val));
-	if (n != (ssize_t)strlen(val)) {
-		snprintf(err, errlen, "%s: %s", path,
-			 n < 0 ? strerror(errno) : "short write");
-		close(fd);
-		return -1;
-	}
-	return close(fd);
-}
-
 /*
  * The swap area's first page, as the kernel reads it (version 1): its
  * last usable page at byte 1028, no bad pages, and the signature in the
@@ -101,7 +81,7 @@ int init_swap_setup(const struct init_cfg *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(num, sizeof(num), "%luM", mib);
-	if (swap_write(ZRAM_SYS "/disksize", num, err, errlen) ||
+	if (init_write_file(ZRAM_SYS "/disksize", num, err, errlen) ||
 	    swap_header(ZRAM_DEV, mib * (1024 * 1024 / SWAP_PAGE), err,
 			errlen))
 		return -1;
@@ -114,7 +94,7 @@ int init_swap_setup(const struct init_cfg *cfg, char *err, size_t errlen)
 	 * One page at a time: read-ahead of neighbouring swap slots only
 	 * pays for a disk's seeks, and here costs decompressions.
 	 */
-	if (swap_write("/proc/sys/vm/page-cluster", "0", err, errlen))
+	if (init_write_file("/proc/sys/vm/page-cluster", "0", err, errlen))
 		return -1;
 	init_info("swap: %lu MiB of zram", mib);
 	return 0;
