@@ -201,8 +201,6 @@ static int bake_pick_module(struct bake *b, const struct strv *mods)
 	return -1;
 }
 
-/* Ask the host's Erlang which OTP applications the code needs. */
-
 /*
  * Run host/bake.escript with args; its standard output in *out (the
  * caller frees). On failure its "error: ..." line is the error, else
@@ -242,6 +240,7 @@ static int bake_escript(const struct strv *args, const char *what, char **out)
 	return 0;
 }
 
+/* Ask the host's Erlang which OTP applications the code needs. */
 static int bake_analyse(struct bake *b)
 {
 	struct strv argv = {0};

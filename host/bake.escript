@@ -49,8 +49,9 @@ analyse(Ebin, Start, Extra) ->
     io:format("otp_release ~s~n", [erlang:system_info(otp_release)]),
     io:format("erts_vsn ~s~n", [erlang:system_info(version)]),
     io:format("root ~s~n", [code:root_dir()]),
-    io:format("start ~s~n", [start_arity(Ebin, Start, Own)]),
-    io:format("start1 ~s~n", [yes_no(exports_start1(Ebin, Start, Own))]),
+    Exports = start_exports(Ebin, Start, Own),
+    io:format("start ~s~n", [start_arity(Exports)]),
+    io:format("start1 ~s~n", [yes_no(exports_start1(Exports))]),
     [io:format("app ~s ~s~n", [A, code:lib_dir(A)]) || A <- Apps],
     ok.
 
@@ -108,27 +109,28 @@ deps(A) ->
         _ -> []
     end.
 
-start_arity(Ebin, Start, Own) ->
+%% The start module's exports, read once; missing when it is not one of
+%% the image's own modules.
+start_exports(Ebin, Start, Own) ->
     case lists:member(Start, Own) of
-        false -> "missing";
+        false -> missing;
         true ->
             Beam = filename:join(Ebin, atom_to_list(Start) ++ ".beam"),
             {ok, {_, [{exports, Exp}]}} = beam_lib:chunks(Beam, [exports]),
-            case {lists:member({start, 0}, Exp), lists:member({start, 1}, Exp)} of
-                {true, _} -> "0";
-                {false, true} -> "1";
-                _ -> "none"
-            end
+            Exp
+    end.
+
+start_arity(missing) -> "missing";
+start_arity(Exp) ->
+    case {lists:member({start, 0}, Exp), lists:member({start, 1}, Exp)} of
+        {true, _} -> "0";
+        {false, true} -> "1";
+        _ -> "none"
     end.
 
 %% Whether the start module also takes run's arguments (start/1).
-exports_start1(Ebin, Start, Own) ->
-    lists:member(Start, Own) andalso
-        begin
-            Beam = filename:join(Ebin, atom_to_list(Start) ++ ".beam"),
-            {ok, {_, [{exports, Exp}]}} = beam_lib:chunks(Beam, [exports]),
-            lists:member({start, 1}, Exp)
-        end.
+exports_start1(missing) -> false;
+exports_start1(Exp) -> lists:member({start, 1}, Exp).
 
 %% An OTP release as relx (rebar3 release), systools or mix lay it out:
 %% releases/start_erl.data ("ERTS VSN") or RELEASES name the version,

@@ -261,6 +261,16 @@ static int write_text(const char *path, const char *text)
 	return 0;
 }
 
+/* The extension of out's file name, or NULL (none, or a dot file). */
+static const char *bootimg_ext(const char *out)
+{
+	const char *base = strrchr(out, '/'), *ext;
+
+	base = base ? base + 1 : out;
+	ext = strrchr(base, '.');
+	return ext && ext != base ? ext : NULL;
+}
+
 /*
  * The format of a disk image, by the output's extension: raw for .img,
  * .raw or none; qemu-img's name of one it converts to in *fmt; any
@@ -275,13 +285,11 @@ static int bootimg_disk_format(const char *out, const char **fmt)
 	    {".vmdk", "vmdk"},	{".vdi", "vdi"},    {".vhdx", "vhdx"},
 	    {".vhd", "vpc"},
 	};
-	const char *base = strrchr(out, '/'), *ext;
+	const char *ext = bootimg_ext(out);
 	size_t i;
 
-	base = base ? base + 1 : out;
-	ext = strrchr(base, '.');
 	*fmt = NULL;
-	if (!ext || ext == base)
+	if (!ext)
 		return 0;
 	for (i = 0; i < sizeof(tab) / sizeof(*tab); i++)
 		if (!strcasecmp(ext, tab[i].ext)) {
@@ -297,11 +305,9 @@ static int bootimg_disk_format(const char *out, const char **fmt)
 /* An ISO's name: .iso or no extension, not a disk format's. */
 static int bootimg_iso_name(const char *out)
 {
-	const char *base = strrchr(out, '/'), *ext;
+	const char *ext = bootimg_ext(out);
 
-	base = base ? base + 1 : out;
-	ext = strrchr(base, '.');
-	if (!ext || ext == base || !strcasecmp(ext, ".iso"))
+	if (!ext || !strcasecmp(ext, ".iso"))
 		return 0;
 	br_die_msg("iso -o %s: an ISO is named .iso (or has no extension); "
 		   "beamrun disk writes %s",

@@ -313,6 +313,7 @@ static unsigned long long host_mem_mib(void)
 
 static int vm_check(const struct br_vm *vm)
 {
+	unsigned long long host_mib;
 	size_t i, j;
 
 	for (i = 0; i < vm->nvol; i++)
@@ -361,11 +362,11 @@ static int vm_check(const struct br_vm *vm)
 			  vm->swap_mib, vm->mem_mib);
 		return -1;
 	}
-	if (!vm->dry_run && host_mem_mib() &&
-	    vm->mem_mib > host_mem_mib()) {
+	host_mib = vm->dry_run ? 0 : host_mem_mib();
+	if (host_mib && vm->mem_mib > host_mib) {
 		br_seterr("-m %u: more than this host has (%llu MiB of RAM and "
 			  "swap)",
-			  vm->mem_mib, host_mem_mib());
+			  vm->mem_mib, host_mib);
 		return -1;
 	}
 	if (vm->mem_mib < BR_MIN_MEM) {

@@ -472,6 +472,20 @@ int br_tmp_open(const char *out, char **tmp)
 	return fd;
 }
 
+/* The directory path names its entry in ("." for a bare name). */
+static char *parent_dir(const char *path, char *dir, size_t len)
+{
+	char *slash;
+
+	snprintf(dir, len, "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, len, ".");
+	return slash;
+}
+
 int br_check_output(const char *out)
 {
 	char dir[PATH_MAX], *slash;
@@ -487,12 +501,7 @@ int br_check_output(const char *out)
 			  out);
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s", out);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		strcpy(dir, ".");
+	slash = parent_dir(out, dir, sizeof(dir));
 	if (access(dir, W_OK)) {
 		br_seterr("%s: cannot write in %s: %s", out, dir,
 			  strerror(errno));
@@ -530,15 +539,10 @@ int br_is_image_file(const char *path)
 
 int br_path_inside(const char *path, const char *dir)
 {
-	char parent[PATH_MAX], rp[PATH_MAX], rd[PATH_MAX], *slash;
+	char parent[PATH_MAX], rp[PATH_MAX], rd[PATH_MAX];
 	size_t n;
 
-	snprintf(parent, sizeof(parent), "%s", path);
-	slash = strrchr(parent, '/');
-	if (slash)
-		*(slash == parent ? slash + 1 : slash) = '\0';
-	else
-		strcpy(parent, ".");
+	parent_dir(path, parent, sizeof(parent));
 	if (!realpath(parent, rp) || !realpath(dir, rd))
 		return 0;
 	n = strlen(rd);
