@@ -337,6 +337,11 @@ int br_kvm_usable(void);
 struct json_object *br_json_strv(const struct strv *s);
 /* Kernel's limit on the command line (x86 COMMAND_LINE_SIZE). */
 #define BR_CMDLINE_MAX 2048
+/*
+ * The rate of qemu's local APIC timer (TCG's and KVM's in-kernel APIC),
+ * in kHz, for the kernel's lapic_timer_khz= (kernel/patches).
+ */
+#define BR_QEMU_APIC_KHZ "1000000"
 
 /*
  * qmp.c: one QMP connection to qemu, kept for the life of the VM. It

@@ -339,12 +339,15 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	/*
 	 * quiet: only warnings reach the console. panic=-1 and reboot=t
 	 * with qemu's -no-reboot make any guest end (poweroff, panic)
-	 * end qemu at once.
+	 * end qemu at once. lapic_timer_khz (kernel/patches): qemu's local
+	 * APIC timer counts at 1 GHz, so the kernel need not spend 0.1 to
+	 * 0.2 s measuring it against the PIT.
 	 */
 	if (asprintf(&line, "%s%s%s -- beamrun=%s",
 		     vm->kernel_base ? vm->kernel_base
 				     : "console=ttyS0 quiet root=/dev/vda "
-				       "rootfstype=erofs ro panic=-1 reboot=t",
+				       "rootfstype=erofs ro panic=-1 reboot=t "
+				       "lapic_timer_khz=" BR_QEMU_APIC_KHZ,
 		     tsc, ip, cfg) < 0)
 		line = NULL;
 	free(cfg);

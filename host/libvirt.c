@@ -53,7 +53,8 @@ static void xml_mac(FILE *f, const struct br_nic *n)
 }
 
 static const char libvirt_base[] = "console=ttyS0 quiet root=/dev/vda "
-				   "rootfstype=erofs ro panic=-1 reboot=t";
+				   "rootfstype=erofs ro panic=-1 reboot=t "
+				   "lapic_timer_khz=" BR_QEMU_APIC_KHZ;
 
 char *br_libvirt_xml(const struct br_vm *vm, const char *name,
 		     const char *kernel, const char *rootfs)

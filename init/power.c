@@ -9,22 +9,22 @@
 #include "init.h"
 
 /*
- * Every process left is init's child by now (orphans come to PID 1);
- * wait until they are all gone so none still holds a volume, but not
- * for ever: one stuck in the kernel must not stop the power-off.
+ * Every process left is init's child by now (orphans come to PID 1), so
+ * none is left once waitpid has no child to wait for. Reap for at most
+ * tries x 10 ms; 0 when all are gone.
  */
-static void power_reap_all(void)
+static int power_reap(int tries)
 {
 	int i;
 
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < tries; i++) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-			return;
+			return 0;
 		usleep(10 * 1000);
 	}
-	init_err("processes still running after SIGKILL; unmounting anyway");
+	return -1;
 }
 
 int init_poweroff;
@@ -33,13 +33,18 @@ void init_power_off(const struct init_cfg *cfg, const char *status)
 {
 	/*
 	 * beam is gone. Anything it left behind (port programs, their
-	 * children) gets SIGTERM, a moment, then SIGKILL; only after that
+	 * children) gets SIGTERM, up to 0.1 s, then SIGKILL; only after that
 	 * are the volumes unmounted, so no writer is cut off mid-file.
 	 */
 	kill(-1, SIGTERM);
-	usleep(100 * 1000);
-	kill(-1, SIGKILL);
-	power_reap_all();
+	if (power_reap(10)) {
+		kill(-1, SIGKILL);
+		/* Not for ever: one stuck in the kernel must not stop the
+		 * power-off. */
+		if (power_reap(100))
+			init_err("processes still running after SIGKILL; "
+				 "unmounting anyway");
+	}
 	init_fs_teardown(cfg);
 
 	/* A line of its own, even if beam's last output had no newline. */

@@ -228,6 +228,8 @@ check "env: lookup uses the hosts file, then Erlang's DNS client" \
 check "env: file names are UTF-8" env_is name_encoding utf8
 check "env: a 128 MiB guest swaps to zram (init/swap.c)" \
 	env_is swaps '[<<"/dev/zram0">>]'
+check "env: the kernel is given qemu's APIC timer rate, not calibrating it" \
+	env_is apic_timer '<<"APIC timer: 1000000 kHz given, not calibrated">>'
 boot_bg "$W/env-noswap.log" run --swap off "$W/env.img"
 wait_exit "$BG" 90
 check "env: --swap off: no swap in the guest" \

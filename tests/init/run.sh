@@ -328,6 +328,18 @@ start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
 finish
 check reaping
 
+# beam leaves a process behind that outlives SIGTERM's 0.1 s (here no
+# kill -1 is delivered): SIGKILL follows, and init waits for it to go.
+# Without one (every other case), SIGTERM alone and no wait.
+new_case leftover
+fake_beam <<'EOF'
+( sleep 0.5 & )
+exit 0
+EOF
+start_init "$(cfg '{"v":1,"root":"'"$C/root"'"}')"
+finish
+check leftover
+
 # No /dev/console and fds 0 and 1 closed: beam gets /dev/null for
 # them, and stderr, which works, is kept for the console.
 new_case no-console

@@ -28,7 +28,7 @@
 	"-device ib700 -action watchdog=poweroff"
 #define KCMD                                                                   \
 	"console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro panic=-1 "      \
-	"reboot=t"
+	"reboot=t lapic_timer_khz=1000000"
 #define USER_NET                                                               \
 	"\"net\":[{\"if\":\"eth0\",\"method\":\"static\","                     \
 	"\"addr\":\"10.0.2.15\",\"prefix\":24,\"gw\":\"10.0.2.2\"}],"          \
