@@ -255,6 +255,11 @@ app_dir(Dir, A, V, Erts, HostErts) ->
 %%   unloaded again. soft_purge leaves them be if a process still runs
 %%   their code; they load again on first use.
 %% Together about 1.3 MB of interpreted code in a guest of 32 MB.
+%% And one for speed: the modules that starting kernel and stdlib loads
+%% one at a time through the code server (global, inet_db, the logger's
+%% handler...) join that first load list, which init reads in one go;
+%% which ones they are, the host's erl tells by booting the script
+%% (boot_loads/2). Under TCG that is about 80 ms less to the first echo.
 lean_boot(In, Out) ->
     {Id, Steps} = case file:read_file(In) of
                 {ok, Bin} ->
@@ -277,10 +282,73 @@ lean_boot(In, Out) ->
                            Where};
                      (S, Where) -> {[S], Where}
                   end, first, Steps),
-    Script = {script, Id, lists:append(Lean)},
+    Script0 = {script, Id, lists:append(Lean)},
+    write_boot(Out, Script0),
+    Eager = boot_loads(Out, first_load(Script0)),
+    {script, Id, Steps1} = Script0,
+    {Steps2, _} = lists:mapfoldl(
+                    fun({primLoad, Ms}, first) -> {{primLoad, Ms ++ Eager}, done};
+                       (S, Where) -> {S, Where}
+                    end, first, Steps1),
+    write_boot(Out, {script, Id, Steps2}).
+
+first_load({script, _, Steps}) ->
+    hd([Ms || {primLoad, Ms} <- Steps]).
+
+write_boot(Out, Script) ->
     case file:write_file(Out, term_to_binary(Script)) of
         ok -> ok;
-        {error, Why2} -> fail("~s: ~s", [Out, file:format_error(Why2)])
+        {error, Why} -> fail("~s: ~s", [Out, file:format_error(Why)])
+    end.
+
+%% The modules, other than the preloaded ones and those of the first
+%% load list, that booting Boot (a .boot file) has loaded by the time
+%% its start function runs, as the host's erl (the OTP being baked)
+%% sees it: a probe module of our own is the start function and prints
+%% them. No ERL_*FLAGS of the user's reach it.
+boot_loads(Boot, First) ->
+    Dir = filename:dirname(Boot),
+    Probe = beamrun_boot_probe,
+    Src = "-module(beamrun_boot_probe).\n"
+          "-export([start/0]).\n"
+          "start() ->\n"
+          "    io:format(\"~w~n\", [[M || {M, F} <- code:all_loaded(),\n"
+          "                               F =/= preloaded]]),\n"
+          "    halt().\n",
+    {ok, Toks0, _} = erl_scan:string(Src),
+    Forms = [begin {ok, F} = erl_parse:parse_form(T), F end
+             || T <- split_forms(Toks0, [])],
+    {ok, Probe, Beam} = compile:forms(Forms, [report_errors]),
+    BeamFile = filename:join(Dir, atom_to_list(Probe) ++ ".beam"),
+    ok = file:write_file(BeamFile, Beam),
+    Erl = filename:join([code:root_dir(), "bin", "erl"]),
+    Port = open_port({spawn_executable, Erl},
+                     [{args, ["-boot", filename:rootname(Boot), "-noshell",
+                              "-noinput", "-pa", Dir, "-s", atom_to_list(Probe)]},
+                      {env, [{V, false} || V <- ["ERL_AFLAGS", "ERL_FLAGS",
+                                                 "ERL_ZFLAGS"]]},
+                      exit_status, stderr_to_stdout, binary]),
+    {Status, Output} = port_output(Port, []),
+    ok = file:delete(BeamFile),
+    Loaded = try
+                 0 = Status,
+                 {ok, Toks, _} = erl_scan:string(binary_to_list(Output) ++ "."),
+                 {ok, L} = erl_parse:parse_term(Toks),
+                 L
+             catch _:_ ->
+                 fail("the host's erl could not boot the image's boot script "
+                      "(status ~w): ~s", [Status, string:trim(Output)])
+             end,
+    lists:sort(Loaded -- [Probe]) -- First.
+
+split_forms([], []) -> [];
+split_forms([{dot, _} = D | T], Acc) -> [lists:reverse([D | Acc]) | split_forms(T, [])];
+split_forms([Tok | T], Acc) -> split_forms(T, [Tok | Acc]).
+
+port_output(Port, Acc) ->
+    receive
+        {Port, {data, D}} -> port_output(Port, [Acc, D]);
+        {Port, {exit_status, S}} -> {S, iolist_to_binary(Acc)}
     end.
 
 yes_no(true) -> "yes";

@@ -234,6 +234,8 @@ boot_bg "$W/env-noswap.log" run --swap off "$W/env.img"
 wait_exit "$BG" 90
 check "env: --swap off: no swap in the guest" \
 	grep -qxF 'envcheck swaps []' <(tr -d '\r' <"$W/env-noswap.log")
+check "env: what starting kernel loads comes in the boot's first load list" \
+	env_is loaded_on_demand '[]'
 check "env: the parser, evaluator and epp are not loaded after the boot" \
 	env_is boot_only_loaded '[]'
 check "env: ...and load on first use" \

@@ -4,10 +4,14 @@
 -export([start/0]).
 
 start() ->
-    %% Taken before anything else runs: the modules that only the boot
-    %% needs (bake's lean boot script) are not loaded.
+    %% Both taken before anything else runs (printing a line loads code):
+    %% what starting kernel loads came in the boot script's first load
+    %% list, none through the code server, and the modules that only the
+    %% boot needs are not loaded (bake's lean boot script).
+    Loaded = [M || {M, F} <- code:all_loaded(), F =/= preloaded],
     BootOnly = [M || M <- [erl_eval, erl_lint, erl_parse, erl_scan, epp, c],
                      code:is_loaded(M) =/= false],
+    line("loaded_on_demand", loaded_on_demand(Loaded)),
     line("boot_only_loaded", BootOnly),
     [line(K, os:getenv(K)) || K <- ["ROOTDIR", "BINDIR", "EMU", "PROGNAME",
                                     "HOME", "LANG", "ERL_INETRC"]],
@@ -30,6 +34,13 @@ start() ->
     %% The kernel was given the APIC timer's rate (kernel/patches).
     line("apic_timer", kernel_log(<<"APIC timer">>)),
     init:stop().
+
+loaded_on_demand(Loaded) ->
+    {ok, Bin} = file:read_file(filename:join([code:root_dir(), "bin",
+                                              "start.boot"])),
+    {script, _, Steps} = binary_to_term(Bin),
+    [First | _] = [Ms || {primLoad, Ms} <- Steps],
+    lists:sort(Loaded -- [?MODULE | First]).
 
 %% The first kernel log message that starts with Prefix in the first 4 KiB
 %% of the log, read from /proc/kmsg ("<PRIO>TEXT" lines); none: false.
