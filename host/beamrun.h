@@ -113,6 +113,8 @@ const char *br_self_dir(void);
  * binary, then PREFIX/lib/beamrun. Returns a static buffer or NULL.
  */
 const char *br_data_file(const char *rel);
+/* beamrun's cache directory: $BEAMRUN_CACHE_DIR, else XDG's. Static. */
+const char *br_cache_dir(void);
 
 /* ---- spec.c: parsing of user-facing option values ---------------------- */
 

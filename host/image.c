@@ -299,7 +299,7 @@ void br_image_free(struct br_image *img)
 	memset(img, 0, sizeof(*img));
 }
 
-static const char *cache_dir(void)
+const char *br_cache_dir(void)
 {
 	static char dir[4096];
 	const char *e = getenv("BEAMRUN_CACHE_DIR");
@@ -321,7 +321,7 @@ static int image_extract(const struct br_image *img, uint64_t off,
 			 uint64_t left, const char *what, const char *out)
 {
 	char tmp[4300], buf[65536];
-	const char *dir = cache_dir();
+	const char *dir = br_cache_dir();
 	int in = -1, fd = -1;
 
 	if (br_is_file(out))
@@ -370,7 +370,7 @@ const char *br_image_kernel(const struct br_image *img)
 {
 	static char out[4200];
 
-	snprintf(out, sizeof(out), "%s/kernel-%08x-%llu", cache_dir(),
+	snprintf(out, sizeof(out), "%s/kernel-%08x-%llu", br_cache_dir(),
 		 (unsigned)img->kernel_sum,
 		 (unsigned long long)img->kernel_len);
 	return image_extract(img, img->kernel_off, img->kernel_len, "kernel",
@@ -383,7 +383,7 @@ const char *br_image_rootfs(const struct br_image *img)
 {
 	static char out[4200];
 
-	snprintf(out, sizeof(out), "%s/root-%08x-%llu.erofs", cache_dir(),
+	snprintf(out, sizeof(out), "%s/root-%08x-%llu.erofs", br_cache_dir(),
 		 (unsigned)img->root_sum, (unsigned long long)img->root_len);
 	return image_extract(img, img->root_off, img->root_len,
 			     "root file system", out)
@@ -546,7 +546,7 @@ const char *br_image_vmlinux(const struct br_image *img)
 
 	if (!bz)
 		return NULL;
-	snprintf(out, sizeof(out), "%s/vmlinux-%08x-%llu", cache_dir(),
+	snprintf(out, sizeof(out), "%s/vmlinux-%08x-%llu", br_cache_dir(),
 		 (unsigned)img->kernel_sum,
 		 (unsigned long long)img->kernel_len);
 	if (br_is_file(out))

@@ -177,6 +177,48 @@ static unsigned long host_tsc_khz(void)
 }
 
 /*
+ * The same, measured once per boot of the host and then read from the
+ * cache ("BOOT_ID KHZ"), since measuring sleeps 20 ms of every launch:
+ * a constant TSC keeps its rate until the host reboots. A cache that
+ * cannot be read or written only means measuring again.
+ */
+static unsigned long host_tsc_khz_cached(void)
+{
+	char path[4200], tmp[4300], boot[64] = "", line[128], id[64];
+	unsigned long khz = 0;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (f) {
+		if (!fgets(boot, sizeof(boot), f))
+			boot[0] = '\0';
+		fclose(f);
+	}
+	boot[strcspn(boot, "\n")] = '\0';
+	if (!boot[0])
+		return host_tsc_khz();
+	snprintf(path, sizeof(path), "%s/tsc-khz", br_cache_dir());
+	if ((f = fopen(path, "re"))) {
+		int hit = fgets(line, sizeof(line), f) &&
+			  sscanf(line, "%63s %lu", id, &khz) == 2 &&
+			  !strcmp(id, boot) && khz >= 1000 && khz <= 100000000;
+
+		fclose(f);
+		if (hit)
+			return khz;
+	}
+	khz = host_tsc_khz();
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
+	if (khz && !br_mkdir_p(br_cache_dir(), 0700) &&
+	    (f = fopen(tmp, "we"))) {
+		int ok = fprintf(f, "%s %lu\n", boot, khz) > 0;
+
+		if (fclose(f) || !ok || rename(tmp, path))
+			unlink(tmp);
+	}
+	return khz;
+}
+
+/*
  * The cookie goes to qemu in a file of the run's private directory (the
  * QMP socket's), never on a command line; fw_cfg hands it to the guest.
  */
@@ -219,7 +261,7 @@ static int launch_prepare(struct br_vm *vm, struct strv *argv)
 	if (vm->cookie && launch_cookie(vm))
 		return -1;
 	if (vm->accel == BR_ACCEL_TCG && !vm->tsc_khz)
-		vm->tsc_khz = host_tsc_khz();
+		vm->tsc_khz = host_tsc_khz_cached();
 
 	if (!k)
 		return -1;

@@ -247,6 +247,20 @@ check "xen: -D prints a PVH configuration with the vmlinux" \
 		 grep -q '^kernel = \".*/vmlinux-' '$W/xen.out'"
 check "run --pvh --dry-run names the vmlinux" \
 	bash -c "'$BEAMRUN' run --pvh --dry-run '$G' | grep -q -- '-kernel [^ ]*/vmlinux-'"
+# The host's TSC rate is measured once per host boot and then read from
+# the cache: an entry of this boot is used as it is; one of another boot
+# is measured again and replaced.
+TC=$W/tsc-cache
+mkdir -p "$TC"
+boot_id=$(cat /proc/sys/kernel/random/boot_id)
+echo "$boot_id 1234567" >"$TC/tsc-khz"
+check "run: the TSC rate of this host boot comes from the cache" \
+	bash -c "BEAMRUN_CACHE_DIR='$TC' '$BEAMRUN' run --dry-run '$G' | grep -q ' tsc_early_khz=1234567 '"
+echo "not-this-boot 1234567" >"$TC/tsc-khz"
+check "run: a cached TSC rate of another host boot is measured again" \
+	bash -c "BEAMRUN_CACHE_DIR='$TC' '$BEAMRUN' run --dry-run '$G' | grep -q ' tsc_early_khz=[0-9]* ' &&
+		 ! BEAMRUN_CACHE_DIR='$TC' '$BEAMRUN' run --dry-run '$G' | grep -q 'tsc_early_khz=1234567' &&
+		 grep -q '^$boot_id [0-9]*\$' '$TC/tsc-khz'"
 expect_fail "unknown platform" 2 "unknown command or platform" \
 	"$BEAMRUN" xenon -i "$G"
 expect_fail "run: bad -p" 125 "HOSTPORT" \
