@@ -230,6 +230,7 @@ struct br_image {
 	char *flavor;	     /* emulator: "emu", "jit", "bundled", "" */
 	char *release;	     /* OTP release NAME-VSN, "" if none */
 	int start_args;	     /* start module exports start/1: 1, 0; -1 unknown */
+	int stop_line;	     /* its init takes stop requests on BR_STOP_DEV */
 };
 /* Write OUT atomically from a kernel and a root image. */
 int br_image_write(const char *out, const char *kernel, const char *rootfs,
@@ -309,6 +310,7 @@ struct br_vm {
 	int paused, interactive, dry_run, guest_verbose;
 	char kernel_path[4096]; /* filled by the launcher before building */
 	char qmp_path[4096];	/* QMP socket; "" for none */
+	char stop_path[4096];	/* the stop line's socket; "" for none */
 	int ready_fd; /* detached: gets "QEMUPID\n" once qemu runs; 0: none */
 	unsigned long tsc_khz; /* TCG: the host's TSC rate, 0 unknown */
 	/* Other platforms (xen, iso, disk, virsh-xml): */
@@ -332,6 +334,17 @@ char *br_guestcfg_json(const struct br_vm *vm);
 char *br_kernel_cmdline(const struct br_vm *vm);
 /* The same, or NULL (br_err says why) when longer than BR_CMDLINE_MAX. */
 char *br_kernel_cmdline_fits(const struct br_vm *vm);
+/*
+ * microvm without ACPI: qemu then describes no devices, so the kernel
+ * learns of each virtio-mmio transport from its command line. The
+ * transport of the VM's Nth virtio device (in the order br_qemu_argv
+ * adds them), or -1 for every N when the VM has more devices than such
+ * a machine has usable transports: it then keeps ACPI, which lists them.
+ * So does an image whose init has no stop line: ACPI's power button is
+ * how it is stopped.
+ */
+int br_mmio_slot(const struct br_vm *vm, size_t n);
+
 /* Whether /dev/kvm opens and speaks the KVM API qemu was built for. */
 int br_kvm_usable(void);
 /* A string vector as a JSON array (a json_object *, to keep json-c's
@@ -367,6 +380,17 @@ int br_qmp_read(struct br_qmp *q);
 /* Take note of one message (a line of JSON) from qemu. */
 void br_qmp_message(struct br_qmp *q, const char *line);
 void br_qmp_close(struct br_qmp *q);
+
+/*
+ * The stop line: a second serial port of the guest (its ttyS1), whose
+ * other end is a socket qemu listens on in the run's private directory.
+ * Each byte the launcher writes is a stop request to the guest's init;
+ * qemu's microvm without ACPI has no power button. br_stop_press
+ * connects on first use (*fd -1 until then) and writes one byte; -1 if
+ * qemu is not listening yet (the next press tries again).
+ */
+#define BR_STOP_DEV "/dev/ttyS1"
+int br_stop_press(int *fd, const char *sock);
 
 /* Build the full qemu argv for vm. */
 int br_qemu_argv(const struct br_vm *vm, struct strv *argv);

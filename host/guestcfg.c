@@ -228,6 +228,9 @@ char *br_guestcfg_json(const struct br_vm *vm)
 	if (vm->swap_set)
 		json_object_object_add(c, "swap",
 				       json_object_new_int((int)vm->swap_mib));
+	if (vm->stop_path[0])
+		json_object_object_add(c, "stop",
+				       json_object_new_string(BR_STOP_DEV));
 
 	/*
 	 * Distribution without epmd (there is none in the guest): the node
@@ -307,10 +310,62 @@ char *br_guestcfg_json(const struct br_vm *vm)
 	return out;
 }
 
+/*
+ * qemu 7.2's microvm without ACPI has 8 virtio-mmio transports, 512
+ * bytes apart from 0xfeb00000, transport T on IRQ 5 + T. Transport 3
+ * is left out: its IRQ 8 is the RTC's, which the kernel does not share.
+ * qemu fills them from the top when a device names no bus; so do we.
+ * XXX: this is qemu 7.2's layout, not something qemu reports; a qemu
+ * that placed them otherwise would boot a guest without its disks.
+ */
+#define MMIO_BASE     0xfeb00000UL
+#define MMIO_SIZE     512
+#define MMIO_IRQ_BASE 5
+static const unsigned mmio_slots[] = {7, 6, 5, 4, 2, 1, 0};
+#define MMIO_NSLOTS (sizeof(mmio_slots) / sizeof(mmio_slots[0]))
+
+/* The root disk, the volumes, the NICs and the RNG, in that order. */
+static size_t guestcfg_virtio_count(const struct br_vm *vm)
+{
+	return 1 + vm->nvol + vm->nnic + 1;
+}
+
+int br_mmio_slot(const struct br_vm *vm, size_t n)
+{
+	if (!vm->img.stop_line || guestcfg_virtio_count(vm) > MMIO_NSLOTS ||
+	    n >= MMIO_NSLOTS)
+		return -1;
+	return (int)mmio_slots[n];
+}
+
+/* " acpi=off virtio_mmio.device=... ..." for a VM without ACPI, else "". */
+static void guestcfg_mmio(const struct br_vm *vm, char *buf, size_t len)
+{
+	size_t n, used;
+
+	buf[0] = '\0';
+	if (vm->kernel_base || br_mmio_slot(vm, 0) < 0)
+		return;
+	/*
+	 * acpi=off: not even a search for tables that are not there. Nor
+	 * do tables then say where fw_cfg is (the cookie comes through
+	 * it): x86's I/O ports, 12 from 0x510.
+	 */
+	snprintf(buf, len, " acpi=off qemu_fw_cfg.ioport=12@0x510:0:1:4");
+	for (n = 0; n < guestcfg_virtio_count(vm); n++) {
+		unsigned t = (unsigned)br_mmio_slot(vm, n);
+
+		used = strlen(buf);
+		snprintf(buf + used, len - used,
+			 " virtio_mmio.device=%u@0x%lx:%u", MMIO_SIZE,
+			 MMIO_BASE + t * MMIO_SIZE, MMIO_IRQ_BASE + t);
+	}
+}
+
 char *br_kernel_cmdline(const struct br_vm *vm)
 {
 	char *cfg = br_guestcfg_json(vm), *line;
-	char ip[64] = "", tsc[64] = "";
+	char ip[64] = "", tsc[64] = "", mmio[512];
 	size_t i;
 
 	/*
@@ -343,12 +398,13 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	 * APIC timer counts at 1 GHz, so the kernel need not spend 0.1 to
 	 * 0.2 s measuring it against the PIT.
 	 */
-	if (asprintf(&line, "%s%s%s -- beamrun=%s",
+	guestcfg_mmio(vm, mmio, sizeof(mmio));
+	if (asprintf(&line, "%s%s%s%s -- beamrun=%s",
 		     vm->kernel_base ? vm->kernel_base
 				     : "console=ttyS0 quiet root=/dev/vda "
 				       "rootfstype=erofs ro panic=-1 reboot=t "
 				       "lapic_timer_khz=" BR_QEMU_APIC_KHZ,
-		     tsc, ip, cfg) < 0)
+		     mmio, tsc, ip, cfg) < 0)
 		line = NULL;
 	free(cfg);
 	return line;

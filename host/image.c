@@ -113,6 +113,8 @@ int br_image_write(const char *out, const char *kernel, const char *rootfs,
 		json_object_object_add(
 		    h, "start_takes_args",
 		    json_object_new_boolean(meta->start_args));
+	/* This bake's init reads a byte on its stop line as a stop. */
+	json_object_object_add(h, "stop_line", json_object_new_boolean(1));
 	json_object_object_add(h, "args", br_json_strv(&meta->args));
 	text = json_object_to_json_string_ext(
 	    h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -268,6 +270,10 @@ int br_image_open(const char *path, struct br_image *img)
 	if (json_object_object_get_ex(h, "start_takes_args", &a) &&
 	    json_object_is_type(a, json_type_boolean))
 		img->start_args = json_object_get_boolean(a);
+	/* Older images' inits know only ACPI's power button. */
+	img->stop_line = json_object_object_get_ex(h, "stop_line", &a) &&
+			 json_object_is_type(a, json_type_boolean) &&
+			 json_object_get_boolean(a);
 	if (json_object_object_get_ex(h, "args", &a) &&
 	    json_object_is_type(a, json_type_array))
 		for (i = 0; i < json_object_array_length(a); i++)

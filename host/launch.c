@@ -218,13 +218,28 @@ static unsigned long host_tsc_khz_cached(void)
 	return khz;
 }
 
+/* DIR/name, where DIR holds the QMP socket: the run's private directory. */
+static int launch_beside_qmp(const struct br_vm *vm, const char *name,
+			     char *buf, size_t len)
+{
+	char *slash;
+
+	snprintf(buf, len, "%s", vm->qmp_path);
+	slash = strrchr(buf, '/');
+	if (!slash) {
+		br_seterr("no private directory for the %s", name);
+		return -1;
+	}
+	snprintf(slash + 1, len - (size_t)(slash + 1 - buf), "%s", name);
+	return 0;
+}
+
 /*
  * The cookie goes to qemu in a file of the run's private directory (the
  * QMP socket's), never on a command line; fw_cfg hands it to the guest.
  */
 static int launch_cookie(struct br_vm *vm)
 {
-	char *slash;
 	size_t n = strlen(vm->cookie);
 	int fd;
 
@@ -233,16 +248,9 @@ static int launch_cookie(struct br_vm *vm)
 			 "COOKIE-FILE");
 		return 0;
 	}
-	snprintf(vm->cookie_path, sizeof(vm->cookie_path), "%s", vm->qmp_path);
-	slash = strrchr(vm->cookie_path, '/');
-	if (!slash) {
-		br_seterr("no private directory for the cookie");
+	if (launch_beside_qmp(vm, "cookie", vm->cookie_path,
+			      sizeof(vm->cookie_path)))
 		return -1;
-	}
-	snprintf(slash + 1,
-		 sizeof(vm->cookie_path) -
-		     (size_t)(slash + 1 - vm->cookie_path),
-		 "cookie");
 	fd = open(vm->cookie_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		  0600);
 	if (fd < 0 || write(fd, vm->cookie, n) != (ssize_t)n || close(fd)) {
@@ -259,6 +267,14 @@ static int launch_prepare(struct br_vm *vm, struct strv *argv)
 	    vm->pvh ? br_image_vmlinux(&vm->img) : br_image_kernel(&vm->img);
 
 	if (vm->cookie && launch_cookie(vm))
+		return -1;
+	/*
+	 * The stop line's socket, where QMP's is: none for a dry run, nor
+	 * for an image whose init would refuse the configuration's "stop".
+	 */
+	if (vm->qmp_path[0] && vm->img.stop_line &&
+	    launch_beside_qmp(vm, "stop.sock", vm->stop_path,
+			      sizeof(vm->stop_path)))
 		return -1;
 	if (vm->accel == BR_ACCEL_TCG && !vm->tsc_khz)
 		vm->tsc_khz = host_tsc_khz_cached();
@@ -364,18 +380,31 @@ static long now_ms(void)
 }
 
 /*
+ * A press of the guest's power button: a byte on the stop line, and
+ * ACPI's button through QMP for a guest that has ACPI (more devices
+ * than microvm without it can name). Either may not be connected yet:
+ * the next press, a second later, reaches it.
+ */
+static void launch_press(const struct br_vm *vm, struct br_qmp *q,
+			 int *stopfd)
+{
+	if (vm->stop_path[0])
+		br_stop_press(stopfd, vm->stop_path);
+	br_qmp_powerdown(q);
+}
+
+/*
  * The first ^C or SIGTERM presses the guest's power button: init stops
  * the Erlang VM (init:stop(), then SIGKILL after its deadline) and
  * powers off. The button is pressed again every second, since a press
  * before the guest's init listens is lost. A second signal, or a guest
  * that does not stop within the deadline plus a margin, ends qemu.
  */
-static void launch_stop(struct br_vm *vm, struct br_qmp *q, pid_t qemu,
-			int *stops, long *deadline)
+static void launch_stop(struct br_vm *vm, struct br_qmp *q, int *stopfd,
+			pid_t qemu, int *stops, long *deadline)
 {
 	if ((*stops)++ == 0 && vm->qmp_path[0]) {
-		/* Not connected yet: the next presses will reach it. */
-		br_qmp_powerdown(q);
+		launch_press(vm, q, stopfd);
 		fprintf(stderr,
 			"beamrun: stopping the guest (again to force)\n");
 		*deadline =
@@ -441,7 +470,7 @@ int br_launch(struct br_vm *vm)
 	struct pollfd p[3];
 	sigset_t sigs, old;
 	char rundir[4096] = "";
-	int pipefd[2], sfd, stops = 0;
+	int pipefd[2], sfd, stops = 0, stopfd = -1;
 	long deadline = 0; /* when stopping: the time to give up */
 	long qmp_until;	   /* keep trying to reach QMP until then */
 	pid_t pid;
@@ -534,7 +563,7 @@ int br_launch(struct br_vm *vm)
 			continue;
 		}
 		if (r == 0 && deadline) {
-			br_qmp_powerdown(&qmp);
+			launch_press(vm, &qmp, &stopfd);
 			continue;
 		}
 		if (p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)))
@@ -553,7 +582,8 @@ int br_launch(struct br_vm *vm)
 				    o.broken_pipe++)
 					continue;
 				o.signal = (int)si.ssi_signo;
-				launch_stop(vm, &qmp, pid, &stops, &deadline);
+				launch_stop(vm, &qmp, &stopfd, pid, &stops,
+					    &deadline);
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLHUP)) {
@@ -578,6 +608,8 @@ int br_launch(struct br_vm *vm)
 		br_qmp_read(&qmp);
 	}
 	br_qmp_close(&qmp);
+	if (stopfd >= 0)
+		close(stopfd);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (rundir[0])

@@ -43,8 +43,21 @@ static char *qemu_cat(char *s, const char *fmt, ...)
 	return out;
 }
 
+/* ",bus=virtio-mmio-bus.T" for the Nth virtio device, or "". */
+static const char *qemu_bus(const struct br_vm *vm, size_t n, char *buf,
+			    size_t len)
+{
+	int t = br_mmio_slot(vm, n);
+
+	if (t < 0)
+		return "";
+	snprintf(buf, len, ",bus=virtio-mmio-bus.%d", t);
+	return buf;
+}
+
 static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
 {
+	char bus[32];
 	const struct br_nic *n = &vm->nic[i];
 	const char *opts = strchr(n->backend, ',');
 	char *netdev;
@@ -66,15 +79,16 @@ static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
 	free(netdev);
 	strv_push(a, "-device");
 	strv_pushf(a,
-		   "virtio-net-device,netdev=net%zu,"
+		   "virtio-net-device%s,netdev=net%zu,"
 		   "mac=%02x:%02x:%02x:%02x:%02x:%02x",
-		   i, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
+		   qemu_bus(vm, 1 + vm->nvol + i, bus, sizeof(bus)), i,
+		   n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
 		   n->mac[5]);
 }
 
 int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 {
-	char *img, *cmdline;
+	char *img, *cmdline, bus[32];
 	size_t i;
 
 	cmdline = br_kernel_cmdline_fits(vm);
@@ -83,11 +97,18 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 
 	strv_push(a, "qemu-system-x86_64");
 	/*
-	 * microvm: no PCI, no firmware tables to probe, virtio over MMIO;
-	 * -nodefaults leaves out every device we do not add ourselves.
+	 * microvm: no PCI, virtio over MMIO; -nodefaults leaves out every
+	 * device we do not add ourselves. Without ACPI too where the
+	 * devices fit the transports the command line can name: the
+	 * kernel then neither loads nor interprets ACPI tables, about a
+	 * tenth of the code it runs before init, which qemu must translate
+	 * under TCG. The command line names the devices instead (the
+	 * kernel's, not qemu's: qemu would put them after the "--").
 	 */
 	strv_push(a, "-M");
-	strv_push(a, "microvm");
+	strv_push(a, br_mmio_slot(vm, 0) < 0
+			 ? "microvm"
+			 : "microvm,acpi=off,auto-kernel-cmdline=off");
 	strv_push(a, "-nodefaults");
 	strv_push(a, "-no-user-config");
 	strv_push(a, "-display");
@@ -130,7 +151,8 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 		   (unsigned long long)vm->img.root_len);
 	free(img);
 	strv_push(a, "-device");
-	strv_push(a, "virtio-blk-device,drive=root,serial=root");
+	strv_pushf(a, "virtio-blk-device%s,drive=root,serial=root",
+		   qemu_bus(vm, 0, bus, sizeof(bus)));
 
 	for (i = 0; i < vm->nvol; i++) {
 		img = qemu_escape(vm->vol[i].path);
@@ -139,8 +161,8 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 			   vm->vol[i].ro ? ",readonly=on" : "");
 		free(img);
 		strv_push(a, "-device");
-		strv_pushf(a, "virtio-blk-device,drive=vol%zu,serial=vol%zu", i,
-			   i);
+		strv_pushf(a, "virtio-blk-device%s,drive=vol%zu,serial=vol%zu",
+			   qemu_bus(vm, 1 + i, bus, sizeof(bus)), i, i);
 	}
 
 	for (i = 0; i < vm->nnic; i++)
@@ -150,7 +172,8 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 	strv_push(a, "-object");
 	strv_push(a, "rng-random,id=rng0,filename=/dev/urandom");
 	strv_push(a, "-device");
-	strv_push(a, "virtio-rng-device,rng=rng0");
+	strv_pushf(a, "virtio-rng-device%s,rng=rng0",
+		   qemu_bus(vm, 1 + vm->nvol + vm->nnic, bus, sizeof(bus)));
 
 	/*
 	 * A watchdog that the guest's init pets: a guest that stops
@@ -167,6 +190,16 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 
 		strv_push(a, "-fw_cfg");
 		strv_pushf(a, "name=opt/beamrun/cookie,file=%s", q);
+		free(q);
+	}
+	if (vm->stop_path[0]) {
+		char *q = qemu_escape(vm->stop_path);
+
+		/* The second ISA serial port, ttyS1: COM2's port and IRQ. */
+		strv_push(a, "-chardev");
+		strv_pushf(a, "socket,id=stop0,path=%s,server=on,wait=off", q);
+		strv_push(a, "-device");
+		strv_push(a, "isa-serial,chardev=stop0,index=1");
 		free(q);
 	}
 	if (vm->qmp_path[0]) {

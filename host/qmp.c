@@ -2,7 +2,8 @@
  * beamrun: a small QMP client. The launcher keeps one connection open
  * for the life of the VM: it presses the guest's power button through
  * it and learns from qemu's events how the guest ended (a watchdog
- * that fired, a guest panic reported by the pvpanic device).
+ * that fired, a guest panic reported by the pvpanic device). Also the
+ * stop line's client, the power button of a guest without ACPI.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -109,6 +110,32 @@ int br_qmp_read(struct br_qmp *q)
 			memmove(q->buf, nl + 1, q->len + 1);
 		}
 	}
+}
+
+int br_stop_press(int *fd, const char *sock)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	if (*fd < 0) {
+		if (strlen(sock) >= sizeof(sa.sun_path))
+			return -1;
+		strcpy(sa.sun_path, sock);
+		*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			     0);
+		if (*fd < 0)
+			return -1;
+		if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			close(*fd);
+			*fd = -1;
+			return -1;
+		}
+	}
+	/* A full socket buffer holds presses enough: EAGAIN is no loss. */
+	if (write(*fd, "S", 1) == 1 || errno == EAGAIN)
+		return 0;
+	close(*fd);
+	*fd = -1;
+	return -1;
 }
 
 void br_qmp_close(struct br_qmp *q)

@@ -341,6 +341,9 @@ static int cfg_key(struct init_cfg *cfg, const char *k, json_object *v,
 		cfg->swap_mib = n;
 		return 0;
 	}
+	if (!strcmp(k, "stop"))
+		return cfg_str(v, cfg->stop_dev, sizeof(cfg->stop_dev), k, err,
+			       errlen);
 	if (!strcmp(k, "env"))
 		return cfg_strv(v, &cfg->env, &cfg->nenv, k, err, errlen);
 	if (!strcmp(k, "args"))

@@ -73,6 +73,8 @@ struct init_cfg {
 	/* Guest RAM in KiB (sysinfo(2), not from the launcher); 0: unknown. */
 	unsigned long mem_kib;
 	long swap_mib; /* zram swap, MiB; 0: none; -1: by the RAM (swap.c) */
+	/* A serial port where any byte is a stop request; "" for none. */
+	char stop_dev[INIT_PATH_MAX];
 };
 
 /* swap.c: below this much RAM a guest gets zram swap unless told. */
@@ -155,10 +157,12 @@ void init_strv_free(char **v);
 /*
  * supervise.c: wait for beam, reaping every other child, and turn a stop
  * request (SIGTERM, SIGINT from ctrl-alt-del, SIGPWR, the ACPI power
- * button) into SIGTERM to beam, then SIGKILL after the deadline.
+ * button, a byte on stop_dev unless it is "") into SIGTERM to beam, then
+ * SIGKILL after the deadline.
  * Returns beam's status in shell form (128+N when killed by signal N).
  */
-int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog);
+int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog,
+		   const char *stop_dev);
 /* Block the signals the supervisor reads; done first thing at boot. */
 int init_signals_block(void);
 

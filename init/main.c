@@ -153,7 +153,8 @@ int main(int argc, char **argv)
 	init_info("exec %s", beam.emu);
 
 	snprintf(status, sizeof(status), "%d",
-		 init_supervise(pid, cfg.stop_timeout_s, watchdog));
+		 init_supervise(pid, cfg.stop_timeout_s, watchdog,
+				 cfg.stop_dev));
 	init_info("the Erlang VM exited with status %s", status);
 
 	init_power_off(&cfg, status);

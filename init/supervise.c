@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -78,6 +79,50 @@ static int sup_power_pressed(int fd)
 	while (read(fd, &ev, sizeof(ev)) == sizeof(ev))
 		if (ev.type == EV_KEY && ev.code == KEY_POWER && ev.value)
 			pressed = 1;
+	return pressed;
+}
+
+/*
+ * The launcher's stop line: a serial port of its own (qemu's microvm
+ * without ACPI has no power button), where the host writes a byte for
+ * each press. Raw, so that a byte arrives without a newline and nothing
+ * is echoed back. -1 when there is none or it cannot be opened; stop
+ * requests then come only by signal or the power button.
+ */
+static int sup_open_stop(const char *dev)
+{
+	struct termios t;
+	int fd;
+
+	if (!*dev)
+		return -1;
+	fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		init_err("%s: %s: stop requests from the host are ignored",
+			 dev, strerror(errno));
+		return -1;
+	}
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		t.c_cflag |= CLOCAL | CREAD;
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	return fd;
+}
+
+/* Whatever the host wrote is one press; an ended line no longer counts. */
+static int sup_stop_pressed(struct pollfd *p)
+{
+	char buf[64];
+	ssize_t n;
+	int pressed = 0;
+
+	while ((n = read(p->fd, buf, sizeof(buf))) > 0)
+		pressed = 1;
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(p->fd);
+		p->fd = -1;
+	}
 	return pressed;
 }
 
@@ -165,9 +210,10 @@ static void sup_request_stop(pid_t beam, int tfd, unsigned timeout_s,
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
-int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog)
+int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog,
+		   const char *stop_dev)
 {
-	struct pollfd p[2 + SUP_MAX_INPUT];
+	struct pollfd p[3 + SUP_MAX_INPUT];
 	int sfd, tfd, ninput, i, status = 0, stopping = 0;
 	uint64_t ticks = 0;
 
@@ -182,11 +228,13 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog)
 	p[0].events = POLLIN;
 	p[1].fd = tfd;
 	p[1].events = POLLIN;
-	ninput = sup_open_inputs(p + 2, SUP_MAX_INPUT);
+	p[2].fd = sup_open_stop(stop_dev);
+	p[2].events = POLLIN;
+	ninput = sup_open_inputs(p + 3, SUP_MAX_INPUT);
 
 	for (;;) {
 		init_watchdog_pet(watchdog);
-		if (poll(p, 2 + ninput,
+		if (poll(p, 3 + ninput,
 			 watchdog < 0 ? -1 : INIT_WATCHDOG_PET_S * 1000) < 0 &&
 		    errno != EINTR) {
 			init_err("poll: %s: stop requests are ignored",
@@ -226,9 +274,13 @@ int init_supervise(pid_t beam, unsigned stop_timeout_s, int watchdog)
 				sup_term(beam);
 			}
 		}
+		if (p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)) &&
+		    sup_stop_pressed(&p[2]))
+			sup_request_stop(beam, tfd, stop_timeout_s, &stopping,
+					 "the host's stop line");
 		for (i = 0; i < ninput; i++)
-			if ((p[2 + i].revents & POLLIN) &&
-			    sup_power_pressed(p[2 + i].fd))
+			if ((p[3 + i].revents & POLLIN) &&
+			    sup_power_pressed(p[3 + i].fd))
 				sup_request_stop(beam, tfd, stop_timeout_s,
 						 &stopping, "power button");
 	}

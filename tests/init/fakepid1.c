@@ -30,7 +30,8 @@
 /*
  * Environment:
  *   FAKEPID1_LOG   transcript file, one line per faked call (appended)
- *   FAKEPID1_ROOT  stands in for /etc, /usr/etc, /sys and /dev/input; also for
+ *   FAKEPID1_ROOT  stands in for /etc, /usr/etc, /sys, /dev/input and the
+ *                  serial ports /dev/ttyS*; also for
  *                  /proc/cmdline when FAKEPID1_ROOT/proc/cmdline exists
  *   FAKEPID1_MOUNT_FAIL  "TARGET:ERRNO ..." (EBUSY, EINVAL, EPERM, ENODEV,
  *                  EACCES or EROFS): mount() on TARGET fails so; EROFS
@@ -147,7 +148,9 @@ static const char *map(const char *path, char *buf, size_t len)
 		return path;
 	/* Never the host's own watchdog: arming it would reboot the host. */
 	/* Nor its sysctls, nor a zram device it may have. */
+	/* Nor its serial ports: the stop line is a FIFO of the test's. */
 	if (under(path, "/etc") || under(path, "/sys") ||
+	    !strncmp(path, "/dev/ttyS", 9) ||
 	    under(path, "/usr/etc") || under(path, "/dev/input") ||
 	    under(path, "/dev/watchdog") || under(path, "/dev/zram0") ||
 	    under(path, "/proc/sys")) {

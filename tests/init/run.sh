@@ -215,6 +215,32 @@ wait_for "$C/ready" && kill -PWR "$IPID"
 finish
 check sigpwr-stop
 
+# A byte on the stop line (the launcher's power button for a guest
+# without ACPI) stops it too; the line is a FIFO here, not a tty.
+new_case stop-line
+fake_beam <<EOF
+trap 'echo "fake beam: graceful"; exit 0' TERM
+: >"$C/ready"
+while :; do :; done
+EOF
+mkfifo "$C/fake/dev/ttyS1"
+start_init "$(cfg '{"v":1,"stop":"/dev/ttyS1","root":"'"$C/root"'"}')"
+wait_for "$C/ready" && printf S >"$C/fake/dev/ttyS1"
+finish
+check stop-line
+
+# A stop line that cannot be opened: said, and signals still stop it.
+new_case stop-line-missing
+fake_beam <<EOF
+trap 'echo "fake beam: graceful"; exit 0' TERM
+: >"$C/ready"
+while :; do :; done
+EOF
+start_init "$(cfg '{"v":1,"stop":"/dev/ttyS1","root":"'"$C/root"'"}')"
+wait_for "$C/ready" && kill -TERM "$IPID"
+finish
+check stop-line-missing
+
 # 4. beam ignores SIGTERM: SIGKILL at the deadline, status 128+9.
 new_case deadline
 fake_beam <<EOF

@@ -152,6 +152,7 @@ static void test_roundtrip(void **state)
 	assert_string_equal(img.args.v[3], "start");
 	assert_string_equal(img.args.v[4], "a b \"c\"");
 	assert_null(img.args.v[5]);
+	assert_int_equal(img.stop_line, 1);
 
 	/* The parts are where the header says, byte for byte. */
 	assert_int_equal(stat(out, &st), 0);
@@ -165,6 +166,23 @@ static void test_roundtrip(void **state)
 	umask(mask);
 	assert_int_equal(st.st_mode & 0777, 0666 & ~mask);
 	br_image_free(&img);
+
+	/* An image baked before the stop line: its init has none. */
+	{
+		char hdr[BR_IMAGE_HDR], *k;
+		int fd = open(out, O_RDWR);
+
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, hdr, sizeof(hdr), 0), sizeof(hdr));
+		k = strstr(hdr, "\"stop_line\"");
+		assert_non_null(k);
+		memcpy(k, "\"stop_lin_\"", 11);
+		assert_int_equal(pwrite(fd, hdr, sizeof(hdr), 0), sizeof(hdr));
+		close(fd);
+		assert_int_equal(br_image_open(out, &img), 0);
+		assert_int_equal(img.stop_line, 0);
+		br_image_free(&img);
+	}
 }
 
 static void test_generic_image(void **state)

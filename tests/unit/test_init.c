@@ -40,7 +40,7 @@ static const char full_cfg[] =
     "\"blk\":[{\"serial\":\"vol0\",\"mnt\":\"/data\",\"fs\":\"ext4\"},"
     "{\"serial\":\"vol1\",\"mnt\":\"/cfg\",\"ro\":true}],"
     "\"env\":[\"FOO=bar\\u0020baz\",\"LANG=C\"],"
-    "\"root\":\"/opt/otp\",\"stop_timeout\":30,"
+    "\"root\":\"/opt/otp\",\"stop_timeout\":30,\"stop\":\"/dev/ttyS1\","
     "\"args\":[\"-noshell\",\"-eval\",\"io:format(\\\"a\\u0020b\\\")\"]}";
 
 static void test_cfg_full(void **state)
@@ -92,6 +92,7 @@ static void test_cfg_full(void **state)
 	assert_null(cfg.env[2]);
 	assert_string_equal(cfg.root, "/opt/otp");
 	assert_int_equal(cfg.stop_timeout_s, 30);
+	assert_string_equal(cfg.stop_dev, "/dev/ttyS1");
 	assert_int_equal(cfg.nargs, 3);
 	assert_string_equal(cfg.args[0], "-noshell");
 	assert_string_equal(cfg.args[1], "-eval");
@@ -114,6 +115,7 @@ static void test_cfg_defaults(void **state)
 	assert_string_equal(cfg.hostname, "beamrun");
 	assert_string_equal(cfg.root, "/otp");
 	assert_int_equal(cfg.stop_timeout_s, 10);
+	assert_string_equal(cfg.stop_dev, "");
 	assert_int_equal(cfg.nnet, 0);
 	assert_int_equal(cfg.ndns, 0);
 	assert_int_equal(cfg.nvol, 0);
@@ -203,6 +205,7 @@ static void test_cfg_types(void **state)
 	check_cfg_bad("{\"v\":1,\"stop_timeout\":\"5\"}",
 		      "stop_timeout: not an integer");
 	check_cfg_bad("{\"v\":1,\"stop_timeout\":0}", "stop_timeout");
+	check_cfg_bad("{\"v\":1,\"stop\":1}", "stop: not a string");
 }
 
 static void test_cfg_bad_values(void **state)

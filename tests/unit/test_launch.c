@@ -10,25 +10,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "beamrun.h"
 
 /* What every run's qemu command line starts and ends with. */
 #define QEMU_HEAD                                                              \
-	"qemu-system-x86_64 -M microvm -nodefaults -no-user-config "           \
-	"-display none -no-reboot "
+	"qemu-system-x86_64 -M microvm,acpi=off,auto-kernel-cmdline=off "      \
+	"-nodefaults -no-user-config -display none -no-reboot "
 #define QEMU_SERIAL "-chardev stdio,id=con0,signal=off -serial chardev:con0 "
 #define QEMU_ROOT                                                              \
 	"-drive if=none,id=root,file=/images/echo.img,format=raw,"             \
 	"offset=12288,size=65536,readonly=on "                                 \
-	"-device virtio-blk-device,drive=root,serial=root "
-#define QEMU_RNG_WDT                                                               \
+	"-device virtio-blk-device,bus=virtio-mmio-bus.7,drive=root,serial=root "
+/* The RNG, the last virtio device, on transport T. */
+#define QEMU_RNG_WDT(t)                                                        \
 	"-object rng-random,id=rng0,filename=/dev/urandom "                    \
-	"-device virtio-rng-device,rng=rng0 "                                  \
+	"-device virtio-rng-device,bus=virtio-mmio-bus." t ",rng=rng0 "        \
 	"-device ib700 -action watchdog=poweroff"
-#define KCMD                                                                   \
+#define KCMD_BASE                                                              \
 	"console=ttyS0 quiet root=/dev/vda rootfstype=erofs ro panic=-1 "      \
 	"reboot=t lapic_timer_khz=1000000"
+/* Without ACPI, the kernel finds the virtio-mmio transports 7, 6, ... */
+#define MMIO7 " virtio_mmio.device=512@0xfeb00e00:12"
+#define MMIO6 " virtio_mmio.device=512@0xfeb00c00:11"
+#define MMIO5 " virtio_mmio.device=512@0xfeb00a00:10"
+#define MMIO4 " virtio_mmio.device=512@0xfeb00800:9"
+/* The command line of a VM of 2, 3 or 4 virtio devices. */
+#define NOACPI " acpi=off qemu_fw_cfg.ioport=12@0x510:0:1:4"
+#define KCMD2 KCMD_BASE NOACPI MMIO7 MMIO6
+#define KCMD3 KCMD2 MMIO5
+#define KCMD4 KCMD3 MMIO4
 #define USER_NET                                                               \
 	"\"net\":[{\"if\":\"eth0\",\"method\":\"static\","                     \
 	"\"addr\":\"10.0.2.15\",\"prefix\":24,\"gw\":\"10.0.2.2\"}],"          \
@@ -67,6 +80,7 @@ static int vm_setup(void **state)
 	vm->img.otp = xstrdup("25");
 	vm->img.app = xstrdup("echoserver");
 	vm->img.root = xstrdup("/otp");
+	vm->img.stop_line = 1;
 	strv_push(&vm->img.args, "-noshell");
 	strv_push(&vm->img.args, "-run");
 	strv_push(&vm->img.args, "echoserver");
@@ -339,7 +353,7 @@ static void test_cmdline_no_dhcp(void **state)
 	add_user_nic(vm);
 	line = br_kernel_cmdline(vm);
 	assert_non_null(line);
-	assert_string_equal(line, KCMD " -- beamrun={\"v\":1," USER_NET
+	assert_string_equal(line, KCMD3 " -- beamrun={\"v\":1," USER_NET
 				       "\"root\":\"/otp\"," BAKED_ARGS "}");
 	assert_null(strstr(line, "ip="));
 	free(line);
@@ -383,12 +397,12 @@ static void test_qemu_default_run(void **state)
 	assert_argv(vm, QEMU_HEAD
 		    "-accel tcg -cpu max -m 256 -smp 1 "
 		    "-kernel /cache/kernel-1234abcd-8000 "
-		    "-append '" KCMD " -- beamrun={\"v\":1," USER_NET
+		    "-append '" KCMD3 " -- beamrun={\"v\":1," USER_NET
 		    "\"root\":\"/otp\"," BAKED_ARGS "}' " QEMU_SERIAL QEMU_ROOT
 		    "-netdev user,id=net0,"
 		    "hostfwd=tcp:127.0.0.1:8080-:8080 "
-		    "-device virtio-net-device,netdev=net0,"
-		    "mac=52:54:00:00:00:01 " QEMU_RNG_WDT);
+		    "-device virtio-net-device,bus=virtio-mmio-bus.6,netdev=net0,"
+		    "mac=52:54:00:00:00:01 " QEMU_RNG_WDT("5"));
 }
 
 static void test_qemu_forwards_first_user_nic(void **state)
@@ -412,13 +426,15 @@ static void test_qemu_forwards_first_user_nic(void **state)
 		assert_int_equal(br_qemu_argv(vm, &a), 0);
 		got = strv_join_shell(&a);
 		assert_non_null(strstr(got, " -netdev tap,id=net0,ifname=tap0 "
-					    "-device virtio-net-device,"
+					    "-device virtio-net-device,bus="
+					    "virtio-mmio-bus.6,"
 					    "netdev=net0,"
 					    "mac=52:54:00:aa:bb:cc -netdev "
 					    "user,id=net1,restrict=on,hostfwd="
 					    "tcp:127.0.0.1:18080-:8080,hostfwd="
 					    "udp:127.0.0.1:53-:5353 -device "
-					    "virtio-net-device,netdev=net1,"
+					    "virtio-net-device,bus=virtio-"
+					    "mmio-bus.5,netdev=net1,"
 					    "mac=52:54:00:00:00:01 "));
 		free(got);
 		strv_free(&a);
@@ -442,13 +458,13 @@ static void test_qemu_tap_static(void **state)
 	assert_argv(vm, QEMU_HEAD
 		    "-accel tcg -cpu max -m 256 -smp 1 "
 		    "-kernel /cache/kernel-1234abcd-8000 "
-		    "-append '" KCMD " -- beamrun={\"v\":1,\"net\":[{\"if\":"
+		    "-append '" KCMD3 " -- beamrun={\"v\":1,\"net\":[{\"if\":"
 		    "\"eth0\",\"method\":\"static\",\"addr\":\"10.0.0.2\","
 		    "\"prefix\":24,\"gw\":\"10.0.0.1\"}],"
 		    "\"root\":\"/otp\"," BAKED_ARGS "}' " QEMU_SERIAL QEMU_ROOT
 		    "-netdev tap,id=net0,script=no,ifname=tap0 "
-		    "-device virtio-net-device,netdev=net0,"
-		    "mac=52:54:00:12:34:56 " QEMU_RNG_WDT);
+		    "-device virtio-net-device,bus=virtio-mmio-bus.6,netdev=net0,"
+		    "mac=52:54:00:12:34:56 " QEMU_RNG_WDT("5"));
 }
 
 static void test_qemu_volumes(void **state)
@@ -462,14 +478,15 @@ static void test_qemu_volumes(void **state)
 	    vm, QEMU_HEAD
 	    "-accel tcg -cpu max -m 256 -smp 1 "
 	    "-kernel /cache/kernel-1234abcd-8000 "
-	    "-append '" KCMD " -- beamrun={\"v\":1,\"blk\":["
+	    "-append '" KCMD4 " -- beamrun={\"v\":1,\"blk\":["
 	    "{\"serial\":\"vol0\",\"mnt\":\"/data\",\"fs\":\"ext4\"}],"
 	    "\"root\":\"/otp\"," BAKED_ARGS "}' " QEMU_SERIAL QEMU_ROOT
 	    "-drive if=none,id=vol0,file=/data/a.img,format=raw "
-	    "-device virtio-blk-device,drive=vol0,serial=vol0 "
+	    "-device virtio-blk-device,bus=virtio-mmio-bus.6,drive=vol0,"
+	    "serial=vol0 "
 	    "-drive if=none,id=vol1,file=/data/b,,c.img,format=raw,"
 	    "readonly=on "
-	    "-device virtio-blk-device,drive=vol1,serial=vol1 " QEMU_RNG_WDT);
+	    "-device virtio-blk-device,bus=virtio-mmio-bus.5,drive=vol1,serial=vol1 " QEMU_RNG_WDT("4"));
 }
 
 static void test_qemu_image_path_comma(void **state)
@@ -493,9 +510,9 @@ static void test_qemu_accel(void **state)
 {
 	struct br_vm *vm = *state;
 	const char *tail = "-kernel /cache/kernel-1234abcd-8000 "
-			   "-append '" KCMD " -- beamrun={\"v\":1,"
+			   "-append '" KCMD2 " -- beamrun={\"v\":1,"
 			   "\"root\":\"/otp\"," BAKED_ARGS
-			   "}' " QEMU_SERIAL QEMU_ROOT QEMU_RNG_WDT;
+			   "}' " QEMU_SERIAL QEMU_ROOT QEMU_RNG_WDT("6");
 	char want[4096];
 
 	vm->accel = BR_ACCEL_KVM;
@@ -522,9 +539,9 @@ static void test_qemu_gdb_paused_extra(void **state)
 	struct br_vm *vm = *state;
 	const char *body = "-accel tcg -cpu max -m 256 -smp 1 "
 			   "-kernel /cache/kernel-1234abcd-8000 "
-			   "-append '" KCMD " -- beamrun={\"v\":1,"
+			   "-append '" KCMD2 " -- beamrun={\"v\":1,"
 			   "\"root\":\"/otp\"," BAKED_ARGS
-			   "}' " QEMU_SERIAL QEMU_ROOT QEMU_RNG_WDT;
+			   "}' " QEMU_SERIAL QEMU_ROOT QEMU_RNG_WDT("6");
 	char want[4096];
 
 	vm->gdb_port = 1234;
@@ -619,6 +636,124 @@ static void test_qemu_cmdline_limit(void **state)
 	strv_free(&a);
 }
 
+/*
+ * Without ACPI up to 7 virtio devices, on transports 7 down to 0 less
+ * 3 (its IRQ 8 is the RTC's); more keep ACPI, which lists them, and
+ * name no transport.
+ */
+static void test_qemu_mmio_transports(void **state)
+{
+	struct br_vm *vm = *state;
+	struct strv a = {0};
+	char *got;
+	int i;
+
+	add_user_nic(vm);
+	for (i = 0; i < 4; i++)
+		add_vol(vm, "/data/v.img", "", "", 0);
+	/* root, 4 volumes, a NIC and the RNG: 7, the most without ACPI. */
+	assert_int_equal(br_mmio_slot(vm, 4), 2);
+	assert_int_equal(br_mmio_slot(vm, 6), 0);
+	assert_int_equal(br_mmio_slot(vm, 7), -1);
+	assert_int_equal(br_qemu_argv(vm, &a), 0);
+	got = strv_join_shell(&a);
+	assert_non_null(strstr(got, NOACPI MMIO7 MMIO6 MMIO5 MMIO4
+				    " virtio_mmio.device=512@0xfeb00400:7"
+				    " virtio_mmio.device=512@0xfeb00200:6"
+				    " virtio_mmio.device=512@0xfeb00000:5"
+				    " -- beamrun="));
+	assert_null(strstr(got, "0xfeb00600"));
+	assert_non_null(strstr(got, "virtio-blk-device,bus=virtio-mmio-bus.2,"
+				    "drive=vol3,"));
+	assert_non_null(strstr(got, "virtio-net-device,bus=virtio-mmio-bus.1,"
+				    "netdev=net0,"));
+	assert_non_null(strstr(got, "virtio-rng-device,bus=virtio-mmio-bus.0,"
+				    "rng=rng0 "));
+	free(got);
+	strv_free(&a);
+
+	add_vol(vm, "/data/v.img", "", "", 0);
+	assert_int_equal(br_mmio_slot(vm, 0), -1);
+	assert_int_equal(br_qemu_argv(vm, &a), 0);
+	got = strv_join_shell(&a);
+	assert_non_null(strstr(got, "qemu-system-x86_64 -M microvm "));
+	assert_null(strstr(got, "acpi=off"));
+	assert_null(strstr(got, "virtio_mmio.device="));
+	assert_null(strstr(got, "bus="));
+	free(got);
+	strv_free(&a);
+
+	/* An image whose init has no stop line keeps ACPI's power button. */
+	vm->nvol = 0;
+	vm->img.stop_line = 0;
+	assert_int_equal(br_mmio_slot(vm, 0), -1);
+	vm->img.stop_line = 1;
+
+	/* Other platforms' command lines never name qemu's transports. */
+	vm->nvol = 0;
+	vm->kernel_base = "console=hvc0";
+	got = br_kernel_cmdline(vm);
+	assert_null(strstr(got, "acpi=off"));
+	assert_null(strstr(got, "virtio_mmio"));
+	free(got);
+	vm->kernel_base = NULL;
+	for (i = 0; i < 5; i++)
+		free(vm->vol[i].path);
+}
+
+/* The stop line: COM2 on a socket of the run's, and init told of it. */
+static void test_qemu_stop_line(void **state)
+{
+	struct br_vm *vm = *state;
+	struct strv a = {0};
+	char *got;
+
+	snprintf(vm->stop_path, sizeof(vm->stop_path), "/run/x,y/stop.sock");
+	assert_int_equal(br_qemu_argv(vm, &a), 0);
+	got = strv_join_shell(&a);
+	assert_non_null(strstr(got, QEMU_RNG_WDT("6")
+			       " -chardev socket,id=stop0,path=/run/x,,y/"
+			       "stop.sock,server=on,wait=off -device "
+			       "isa-serial,chardev=stop0,index=1"));
+	free(got);
+	strv_free(&a);
+	assert_json(vm, "{\"v\":1,\"root\":\"/otp\",\"stop\":\"/dev/ttyS1\","
+			BAKED_ARGS "}");
+}
+
+/* A press: one byte to qemu's socket; none while it is not listening. */
+static void test_stop_press(void **state)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[] = "/tmp/beamrun-unit-XXXXXX", byte = 0;
+	int srv, conn, fd = -1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stop.sock", dir);
+	assert_int_equal(br_stop_press(&fd, sa.sun_path), -1);
+	assert_int_equal(fd, -1);
+
+	srv = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(srv >= 0);
+	assert_int_equal(bind(srv, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(srv, 1), 0);
+	assert_int_equal(br_stop_press(&fd, sa.sun_path), 0);
+	assert_true(fd >= 0);
+	conn = accept(srv, NULL, NULL);
+	assert_true(conn >= 0);
+	assert_int_equal(read(conn, &byte, 1), 1);
+	assert_int_equal(byte, 'S');
+	/* The connection is kept: a second press is a second byte. */
+	assert_int_equal(br_stop_press(&fd, sa.sun_path), 0);
+	assert_int_equal(read(conn, &byte, 1), 1);
+	close(conn);
+	close(fd);
+	close(srv);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+
 /* qemu's events decide the exit status when the guest reports none. */
 static void test_qmp_events(void **state)
 {
@@ -667,6 +802,9 @@ int main(void)
 	    VM_TEST(test_qemu_accel),
 	    VM_TEST(test_qemu_gdb_paused_extra),
 	    VM_TEST(test_qemu_cmdline_limit),
+	    VM_TEST(test_qemu_mmio_transports),
+	    VM_TEST(test_qemu_stop_line),
+	    cmocka_unit_test(test_stop_press),
 	    cmocka_unit_test(test_qmp_events),
 	};
 
