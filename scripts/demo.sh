@@ -42,7 +42,7 @@ IFS= read -r -t 10 reply <&3
 exec 3<&- 3>&-
 echo "demo: echoed:  $reply"
 
-echo "demo: stopping the VM (as Ctrl-C does: ACPI power button)"
+echo "demo: stopping the VM (as Ctrl-C does: the guest's power button)"
 kill -INT $vm
 rc=0
 wait $vm || rc=$?

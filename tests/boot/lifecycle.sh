@@ -51,6 +51,32 @@ for sig in INT TERM; do
 		test "${prep:-0}" -gt 0 -a "${prep:-0}" -lt "${stop:-0}"
 done
 
+check "stop: without ACPI, the request came on the stop line" \
+	console "$W/stop-INT.log" "stop requested \(the host's stop line\)"
+check "stop: the guest booted without ACPI" \
+	bash -c "'$BEAMRUN' run --dry-run '$W/life.img' | grep -q ' acpi=off '"
+
+# --- an image baked before the stop line keeps ACPI's power button ----------
+# Its header lacks "stop_line", as every image's did; its init would
+# refuse the configuration's "stop" key. Same length: the header stays.
+cp "$W/life.img" "$W/old.img"
+perl -pi -e 's/"stop_line"/"stop_lin_"/' "$W/old.img"
+check "old image: booted with ACPI, no stop line" \
+	bash -c "'$BEAMRUN' run --dry-run '$W/old.img' |
+		grep -v -e acpi=off -e stop0 -e '\"stop\"' | grep -q microvm"
+boot_bg "$W/stop-old.log" run "$W/old.img"
+if wait_for "$W/stop-old.log" "^lifecycle: started" 90; then
+	kill -INT "$BG"
+	wait_exit "$BG" 60
+else
+	kill -9 "$BG"
+	RC="never started"
+fi
+check "old image: ^C still stops it (beamrun exits 0)" test "$RC" = 0
+check "old image: by the power button" \
+	console "$W/stop-old.log" "stop requested \(power button\)"
+check "old image: stop/1 ran" console "$W/stop-old.log" "^lifecycle: stop$"
+
 # --- halt(5) gives 5 ---------------------------------------------------------
 boot_bg "$W/halt5.log" run "$W/life.img" halt 5
 wait_exit "$BG" 90
