@@ -68,6 +68,11 @@ die() { say "$*"; exit 1; }
 	die "build/bin/beamrun or the kernel is missing: run 'make all'"
 mkdir -p "$W"
 rm -rf "${W:?}"/*
+# Its guests are killed (-9) between boots, which leaves their QMP and
+# stop-line sockets' directories: here, not in /tmp.
+export TMPDIR=$OUT/tmp
+mkdir -p "$TMPDIR"
+rm -rf "$TMPDIR"/beamrun-*
 if [ ! -x "$CLIENT" ] || [ bench/echoclient.c -nt "$CLIENT" ]; then
 	gcc -O2 -Wall -pthread -o "$CLIENT" bench/echoclient.c ||
 		die "cannot build the load client"

@@ -71,6 +71,11 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing"
 command -v gcc >/dev/null || die "gcc is missing (the load client is C)"
 mkdir -p "$W"
 rm -f "$W"/*
+# Its guests are killed (-9) between boots, which leaves their QMP and
+# stop-line sockets' directories: here, not in /tmp.
+export TMPDIR=$OUT/tmp
+mkdir -p "$TMPDIR"
+rm -rf "$TMPDIR"/beamrun-*
 if [ ! -x "$CLIENT" ] || [ bench/echoclient.c -nt "$CLIENT" ]; then
 	gcc -O2 -Wall -pthread -o "$CLIENT" bench/echoclient.c || die "cannot build the load client"
 fi
@@ -119,7 +124,9 @@ vm_start() {
 		;;
 	qemu:*)
 		local cmd
-		cmd=$(sed "s/hostfwd=tcp:127.0.0.1:[0-9]*-/hostfwd=tcp:127.0.0.1:$port-/" "${kind#qemu:}")
+		# The dry run's placeholder for the stop line's socket.
+		cmd=$(sed -e "s/hostfwd=tcp:127.0.0.1:[0-9]*-/hostfwd=tcp:127.0.0.1:$port-/" \
+			-e "s|path=STOP-SOCKET,|path=$W/stop.sock,|" "${kind#qemu:}")
 		VM_T0=$(now)
 		eval "exec $cmd" > >("$CLIENT" stamp >"$log") 2>&1 </dev/null &
 		VM_PID=$!

@@ -338,10 +338,12 @@ char *br_kernel_cmdline_fits(const struct br_vm *vm);
  * microvm without ACPI: qemu then describes no devices, so the kernel
  * learns of each virtio-mmio transport from its command line. The
  * transport of the VM's Nth virtio device (in the order br_qemu_argv
- * adds them), or -1 for every N when the VM has more devices than such
- * a machine has usable transports: it then keeps ACPI, which lists them.
- * So does an image whose init has no stop line: ACPI's power button is
- * how it is stopped.
+ * adds them: root, volumes, NICs, RNG), or -1 for every N when the VM
+ * keeps ACPI, which lists them: when it has more devices than such a
+ * machine has usable transports, when -g adds devices (qemu would put
+ * them where the kernel does not look), when the longer command line
+ * would not fit while ACPI's would, and for an image whose init has no
+ * stop line (ACPI's power button is how it is stopped).
  */
 int br_mmio_slot(const struct br_vm *vm, size_t n);
 

@@ -330,22 +330,11 @@ static size_t guestcfg_virtio_count(const struct br_vm *vm)
 	return 1 + vm->nvol + vm->nnic + 1;
 }
 
-int br_mmio_slot(const struct br_vm *vm, size_t n)
-{
-	if (!vm->img.stop_line || guestcfg_virtio_count(vm) > MMIO_NSLOTS ||
-	    n >= MMIO_NSLOTS)
-		return -1;
-	return (int)mmio_slots[n];
-}
-
-/* " acpi=off virtio_mmio.device=... ..." for a VM without ACPI, else "". */
+/* " acpi=off ... virtio_mmio.device=..." naming every virtio device. */
 static void guestcfg_mmio(const struct br_vm *vm, char *buf, size_t len)
 {
 	size_t n, used;
 
-	buf[0] = '\0';
-	if (vm->kernel_base || br_mmio_slot(vm, 0) < 0)
-		return;
 	/*
 	 * acpi=off: not even a search for tables that are not there. Nor
 	 * do tables then say where fw_cfg is (the cookie comes through
@@ -353,7 +342,7 @@ static void guestcfg_mmio(const struct br_vm *vm, char *buf, size_t len)
 	 */
 	snprintf(buf, len, " acpi=off qemu_fw_cfg.ioport=12@0x510:0:1:4");
 	for (n = 0; n < guestcfg_virtio_count(vm); n++) {
-		unsigned t = (unsigned)br_mmio_slot(vm, n);
+		unsigned t = mmio_slots[n];
 
 		used = strlen(buf);
 		snprintf(buf + used, len - used,
@@ -362,10 +351,53 @@ static void guestcfg_mmio(const struct br_vm *vm, char *buf, size_t len)
 	}
 }
 
-char *br_kernel_cmdline(const struct br_vm *vm)
+/* Devices from -g: qemu would put them where the kernel does not look. */
+static int guestcfg_extra_devices(const struct br_vm *vm)
+{
+	static const char *const opts[] = {"-device", "-drive", "-nic",
+					   "-net"};
+	size_t i, k;
+
+	for (i = 0; i < vm->qemu_extra.n; i++)
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (!strcmp(vm->qemu_extra.v[i], opts[k]))
+				return 1;
+	return 0;
+}
+
+static char *guestcfg_line(const struct br_vm *vm, int no_acpi);
+
+/*
+ * Without ACPI when the image's init has the stop line (its power
+ * button then), the devices fit the transports, none comes from -g,
+ * and the longer command line still fits: else ACPI describes them.
+ */
+static int guestcfg_no_acpi(const struct br_vm *vm)
+{
+	char *line;
+	int fits;
+
+	if (vm->kernel_base || !vm->img.stop_line ||
+	    guestcfg_virtio_count(vm) > MMIO_NSLOTS ||
+	    guestcfg_extra_devices(vm))
+		return 0;
+	line = guestcfg_line(vm, 1);
+	fits = line && strlen(line) < BR_CMDLINE_MAX;
+	free(line);
+	return fits;
+}
+
+int br_mmio_slot(const struct br_vm *vm, size_t n)
+{
+	if (n >= guestcfg_virtio_count(vm) || !guestcfg_no_acpi(vm))
+		return -1;
+	return (int)mmio_slots[n];
+}
+
+static char *guestcfg_line(const struct br_vm *vm, int no_acpi)
 {
 	char *cfg = br_guestcfg_json(vm), *line;
-	char ip[64] = "", tsc[64] = "", mmio[512];
+	char ip[64] = "", tsc[64] = "", mmio[512] = "";
 	size_t i;
 
 	/*
@@ -398,7 +430,8 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 	 * APIC timer counts at 1 GHz, so the kernel need not spend 0.1 to
 	 * 0.2 s measuring it against the PIT.
 	 */
-	guestcfg_mmio(vm, mmio, sizeof(mmio));
+	if (no_acpi)
+		guestcfg_mmio(vm, mmio, sizeof(mmio));
 	if (asprintf(&line, "%s%s%s%s -- beamrun=%s",
 		     vm->kernel_base ? vm->kernel_base
 				     : "console=ttyS0 quiet root=/dev/vda "
@@ -408,6 +441,11 @@ char *br_kernel_cmdline(const struct br_vm *vm)
 		line = NULL;
 	free(cfg);
 	return line;
+}
+
+char *br_kernel_cmdline(const struct br_vm *vm)
+{
+	return guestcfg_line(vm, guestcfg_no_acpi(vm));
 }
 
 char *br_kernel_cmdline_fits(const struct br_vm *vm)

@@ -44,6 +44,9 @@ int cmd_inspect(int argc, char **argv)
 		printf("run's ARGs:   %s\n",
 		       img.start_args ? "to start/1, as strings"
 				      : "refused (no start/1)");
+	printf("stop:         %s\n",
+	       img.stop_line ? "the stop line (run boots it without ACPI)"
+			     : "ACPI's power button (baked before the stop line)");
 	printf("erl args:    ");
 	for (i = 0; i < img.args.n; i++)
 		printf(" %s", img.args.v[i]);

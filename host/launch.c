@@ -269,12 +269,16 @@ static int launch_prepare(struct br_vm *vm, struct strv *argv)
 	if (vm->cookie && launch_cookie(vm))
 		return -1;
 	/*
-	 * The stop line's socket, where QMP's is: none for a dry run, nor
-	 * for an image whose init would refuse the configuration's "stop".
+	 * The stop line's socket, where QMP's is; a dry run names it as it
+	 * names the cookie's file, so that it prints the guest's whole
+	 * configuration (and checks its length). None for an image whose
+	 * init would refuse the configuration's "stop".
 	 */
-	if (vm->qmp_path[0] && vm->img.stop_line &&
-	    launch_beside_qmp(vm, "stop.sock", vm->stop_path,
-			      sizeof(vm->stop_path)))
+	if (vm->img.stop_line && vm->dry_run)
+		snprintf(vm->stop_path, sizeof(vm->stop_path), "STOP-SOCKET");
+	else if (vm->img.stop_line && vm->qmp_path[0] &&
+		 launch_beside_qmp(vm, "stop.sock", vm->stop_path,
+				   sizeof(vm->stop_path)))
 		return -1;
 	if (vm->accel == BR_ACCEL_TCG && !vm->tsc_khz)
 		vm->tsc_khz = host_tsc_khz_cached();

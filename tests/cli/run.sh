@@ -148,6 +148,20 @@ check "bake: a good image" \
 	"$BEAMRUN" bake "$W/app" -o "$W/good.img"
 check "bake: the image names its emulator (emu when built, else jit)" \
 	bash -c "'$BEAMRUN' inspect '$W/good.img' | grep -Eq '^emulator: +(emu|jit)$'"
+check "bake: the image's init takes stops on the stop line" \
+	bash -c "'$BEAMRUN' inspect '$W/good.img' | grep -Eq '^stop: +the stop line'"
+# Its header without "stop_line" (as before it existed): ACPI's button.
+cp "$W/good.img" "$W/old.img"
+perl -pi -e 's/"stop_line"/"stop_lin_"/' "$W/old.img"
+check "inspect: an image from before the stop line keeps ACPI's button" \
+	bash -c "'$BEAMRUN' inspect '$W/old.img' | grep -Eq '^stop: +ACPI'"
+check "run: such an image boots with ACPI, its devices unnamed" \
+	bash -c "'$BEAMRUN' run --dry-run '$W/old.img' |
+		grep -v -e acpi=off -e virtio_mmio -e stop0 -e STOP | grep -q ' -M microvm '"
+check "run --dry-run: the stop line and the guest's \"stop\", as run has them" \
+	bash -c "'$BEAMRUN' run --dry-run '$W/good.img' |
+		grep -F 'path=STOP-SOCKET,server=on' | grep -F '\"stop\":\"/dev/ttyS1\"' |
+		grep -q ' acpi=off '"
 check "bake --flavor jit: the host's emulator" \
 	bash -c "'$BEAMRUN' bake --flavor jit '$W/app' -o '$W/jit.img' &&
 		'$BEAMRUN' inspect '$W/jit.img' | grep -Eq '^emulator: +jit$'"

@@ -604,6 +604,8 @@ static void test_qemu_cmdline_limit(void **state)
 	struct br_vm *vm = *state;
 	struct strv a = {0};
 
+	/* With ACPI: the command line's length does not change it. */
+	vm->img.stop_line = 0;
 	add_user_nic(vm);
 	/* The kernel keeps BR_CMDLINE_MAX - 1 characters and a NUL. */
 	args_for_len(vm, BR_CMDLINE_MAX - 1);
@@ -634,6 +636,51 @@ static void test_qemu_cmdline_limit(void **state)
 	assert_non_null(strstr(br_err(), "too long"));
 	assert_non_null(strstr(br_err(), "limit 2047"));
 	strv_free(&a);
+}
+
+/*
+ * Naming the transports costs command line; a configuration that fits
+ * only without them keeps ACPI, as does one whose -g adds devices.
+ */
+static void test_qemu_acpi_kept(void **state)
+{
+	struct br_vm *vm = *state;
+	struct strv a = {0};
+	char *got;
+
+	add_user_nic(vm);
+	vm->img.stop_line = 0;
+	args_for_len(vm, BR_CMDLINE_MAX - 1); /* fits with ACPI, just */
+	vm->img.stop_line = 1;
+	assert_int_equal(br_mmio_slot(vm, 0), -1);
+	assert_int_equal(br_qemu_argv(vm, &a), 0);
+	got = strv_join_shell(&a);
+	assert_non_null(strstr(got, "qemu-system-x86_64 -M microvm "));
+	assert_null(strstr(got, "acpi=off"));
+	free(got);
+	strv_free(&a);
+
+	/* Shorter: without ACPI again. */
+	strv_free(&vm->args);
+	strv_push(&vm->args, "-noshell");
+	assert_int_equal(br_mmio_slot(vm, 0), 7);
+
+	/* A device of the user's own, which only ACPI would describe. */
+	assert_int_equal(br_split_words("-device virtio-blk-device,drive=x",
+					 &vm->qemu_extra),
+			 0);
+	assert_int_equal(br_mmio_slot(vm, 0), -1);
+	assert_int_equal(br_qemu_argv(vm, &a), 0);
+	got = strv_join_shell(&a);
+	assert_null(strstr(got, "acpi=off"));
+	assert_null(strstr(got, "bus=virtio-mmio-bus"));
+	free(got);
+	strv_free(&a);
+	/* Other -g words do not. */
+	strv_free(&vm->qemu_extra);
+	assert_int_equal(br_split_words("-d guest_errors", &vm->qemu_extra),
+			 0);
+	assert_int_equal(br_mmio_slot(vm, 0), 7);
 }
 
 /*
@@ -803,6 +850,7 @@ int main(void)
 	    VM_TEST(test_qemu_gdb_paused_extra),
 	    VM_TEST(test_qemu_cmdline_limit),
 	    VM_TEST(test_qemu_mmio_transports),
+	    VM_TEST(test_qemu_acpi_kept),
 	    VM_TEST(test_qemu_stop_line),
 	    cmocka_unit_test(test_stop_press),
 	    cmocka_unit_test(test_qmp_events),
