@@ -336,16 +336,17 @@ char *br_kernel_cmdline(const struct br_vm *vm);
 char *br_kernel_cmdline_fits(const struct br_vm *vm);
 /*
  * microvm without ACPI: qemu then describes no devices, so the kernel
- * learns of each virtio-mmio transport from its command line. The
- * transport of the VM's Nth virtio device (in the order br_qemu_argv
- * adds them: root, volumes, NICs, RNG), or -1 for every N when the VM
- * keeps ACPI, which lists them: when it has more devices than such a
- * machine has usable transports, when -g adds devices (qemu would put
- * them where the kernel does not look), when the longer command line
- * would not fit while ACPI's would, and for an image whose init has no
- * stop line (ACPI's power button is how it is stopped).
+ * learns of each virtio-mmio transport from its command line. Whether
+ * run boots vm so: not when it has more devices than such a machine has
+ * usable transports, when -g adds devices (qemu would put them where
+ * the kernel does not look), when the longer command line would not fit
+ * while ACPI's would, nor for an image whose init has no stop line
+ * (ACPI's power button is how it is stopped). ACPI then lists them.
  */
-int br_mmio_slot(const struct br_vm *vm, size_t n);
+int br_no_acpi(const struct br_vm *vm);
+/* The transport of the Nth virtio device without ACPI, in the order
+ * br_qemu_argv adds them: root, volumes, NICs, RNG. */
+unsigned br_mmio_transport(size_t n);
 
 /* Whether /dev/kvm opens and speaks the KVM API qemu was built for. */
 int br_kvm_usable(void);

@@ -342,7 +342,7 @@ static void guestcfg_mmio(const struct br_vm *vm, char *buf, size_t len)
 	 */
 	snprintf(buf, len, " acpi=off qemu_fw_cfg.ioport=12@0x510:0:1:4");
 	for (n = 0; n < guestcfg_virtio_count(vm); n++) {
-		unsigned t = mmio_slots[n];
+		unsigned t = br_mmio_transport(n);
 
 		used = strlen(buf);
 		snprintf(buf + used, len - used,
@@ -354,8 +354,7 @@ static void guestcfg_mmio(const struct br_vm *vm, char *buf, size_t len)
 /* Devices from -g: qemu would put them where the kernel does not look. */
 static int guestcfg_extra_devices(const struct br_vm *vm)
 {
-	static const char *const opts[] = {"-device", "-drive", "-nic",
-					   "-net"};
+	static const char *const opts[] = {"-device", "-drive", "-nic", "-net"};
 	size_t i, k;
 
 	for (i = 0; i < vm->qemu_extra.n; i++)
@@ -372,7 +371,7 @@ static char *guestcfg_line(const struct br_vm *vm, int no_acpi);
  * button then), the devices fit the transports, none comes from -g,
  * and the longer command line still fits: else ACPI describes them.
  */
-static int guestcfg_no_acpi(const struct br_vm *vm)
+int br_no_acpi(const struct br_vm *vm)
 {
 	char *line;
 	int fits;
@@ -387,11 +386,9 @@ static int guestcfg_no_acpi(const struct br_vm *vm)
 	return fits;
 }
 
-int br_mmio_slot(const struct br_vm *vm, size_t n)
+unsigned br_mmio_transport(size_t n)
 {
-	if (n >= guestcfg_virtio_count(vm) || !guestcfg_no_acpi(vm))
-		return -1;
-	return (int)mmio_slots[n];
+	return n < MMIO_NSLOTS ? mmio_slots[n] : 0;
 }
 
 static char *guestcfg_line(const struct br_vm *vm, int no_acpi)
@@ -445,7 +442,7 @@ static char *guestcfg_line(const struct br_vm *vm, int no_acpi)
 
 char *br_kernel_cmdline(const struct br_vm *vm)
 {
-	return guestcfg_line(vm, guestcfg_no_acpi(vm));
+	return guestcfg_line(vm, br_no_acpi(vm));
 }
 
 char *br_kernel_cmdline_fits(const struct br_vm *vm)

@@ -43,19 +43,17 @@ static char *qemu_cat(char *s, const char *fmt, ...)
 	return out;
 }
 
-/* ",bus=virtio-mmio-bus.T" for the Nth virtio device, or "". */
-static const char *qemu_bus(const struct br_vm *vm, size_t n, char *buf,
-			    size_t len)
+/* ",bus=virtio-mmio-bus.T" for the Nth virtio device without ACPI. */
+static const char *qemu_bus(int no_acpi, size_t n, char *buf, size_t len)
 {
-	int t = br_mmio_slot(vm, n);
-
-	if (t < 0)
+	if (!no_acpi)
 		return "";
-	snprintf(buf, len, ",bus=virtio-mmio-bus.%d", t);
+	snprintf(buf, len, ",bus=virtio-mmio-bus.%u", br_mmio_transport(n));
 	return buf;
 }
 
-static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
+static void qemu_nic(const struct br_vm *vm, int no_acpi, size_t i,
+		     struct strv *a)
 {
 	char bus[32];
 	const struct br_nic *n = &vm->nic[i];
@@ -81,7 +79,7 @@ static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
 	strv_pushf(a,
 		   "virtio-net-device%s,netdev=net%zu,"
 		   "mac=%02x:%02x:%02x:%02x:%02x:%02x",
-		   qemu_bus(vm, 1 + vm->nvol + i, bus, sizeof(bus)), i,
+		   qemu_bus(no_acpi, 1 + vm->nvol + i, bus, sizeof(bus)), i,
 		   n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
 		   n->mac[5]);
 }
@@ -89,6 +87,7 @@ static void qemu_nic(const struct br_vm *vm, size_t i, struct strv *a)
 int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 {
 	char *img, *cmdline, bus[32];
+	int no_acpi = br_no_acpi(vm);
 	size_t i;
 
 	cmdline = br_kernel_cmdline_fits(vm);
@@ -106,9 +105,8 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 	 * kernel's, not qemu's: qemu would put them after the "--").
 	 */
 	strv_push(a, "-M");
-	strv_push(a, br_mmio_slot(vm, 0) < 0
-			 ? "microvm"
-			 : "microvm,acpi=off,auto-kernel-cmdline=off");
+	strv_push(a, no_acpi ? "microvm,acpi=off,auto-kernel-cmdline=off"
+			     : "microvm");
 	strv_push(a, "-nodefaults");
 	strv_push(a, "-no-user-config");
 	strv_push(a, "-display");
@@ -152,7 +150,7 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 	free(img);
 	strv_push(a, "-device");
 	strv_pushf(a, "virtio-blk-device%s,drive=root,serial=root",
-		   qemu_bus(vm, 0, bus, sizeof(bus)));
+		   qemu_bus(no_acpi, 0, bus, sizeof(bus)));
 
 	for (i = 0; i < vm->nvol; i++) {
 		img = qemu_escape(vm->vol[i].path);
@@ -162,18 +160,19 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 		free(img);
 		strv_push(a, "-device");
 		strv_pushf(a, "virtio-blk-device%s,drive=vol%zu,serial=vol%zu",
-			   qemu_bus(vm, 1 + i, bus, sizeof(bus)), i, i);
+			   qemu_bus(no_acpi, 1 + i, bus, sizeof(bus)), i, i);
 	}
 
 	for (i = 0; i < vm->nnic; i++)
-		qemu_nic(vm, i, a);
+		qemu_nic(vm, no_acpi, i, a);
 
 	/* Entropy from the host, so crypto never waits for the CRNG. */
 	strv_push(a, "-object");
 	strv_push(a, "rng-random,id=rng0,filename=/dev/urandom");
 	strv_push(a, "-device");
-	strv_pushf(a, "virtio-rng-device%s,rng=rng0",
-		   qemu_bus(vm, 1 + vm->nvol + vm->nnic, bus, sizeof(bus)));
+	strv_pushf(
+	    a, "virtio-rng-device%s,rng=rng0",
+	    qemu_bus(no_acpi, 1 + vm->nvol + vm->nnic, bus, sizeof(bus)));
 
 	/*
 	 * A watchdog that the guest's init pets: a guest that stops

@@ -652,7 +652,7 @@ static void test_qemu_acpi_kept(void **state)
 	vm->img.stop_line = 0;
 	args_for_len(vm, BR_CMDLINE_MAX - 1); /* fits with ACPI, just */
 	vm->img.stop_line = 1;
-	assert_int_equal(br_mmio_slot(vm, 0), -1);
+	assert_false(br_no_acpi(vm));
 	assert_int_equal(br_qemu_argv(vm, &a), 0);
 	got = strv_join_shell(&a);
 	assert_non_null(strstr(got, "qemu-system-x86_64 -M microvm "));
@@ -663,13 +663,13 @@ static void test_qemu_acpi_kept(void **state)
 	/* Shorter: without ACPI again. */
 	strv_free(&vm->args);
 	strv_push(&vm->args, "-noshell");
-	assert_int_equal(br_mmio_slot(vm, 0), 7);
+	assert_true(br_no_acpi(vm));
 
 	/* A device of the user's own, which only ACPI would describe. */
 	assert_int_equal(br_split_words("-device virtio-blk-device,drive=x",
 					 &vm->qemu_extra),
 			 0);
-	assert_int_equal(br_mmio_slot(vm, 0), -1);
+	assert_false(br_no_acpi(vm));
 	assert_int_equal(br_qemu_argv(vm, &a), 0);
 	got = strv_join_shell(&a);
 	assert_null(strstr(got, "acpi=off"));
@@ -680,7 +680,7 @@ static void test_qemu_acpi_kept(void **state)
 	strv_free(&vm->qemu_extra);
 	assert_int_equal(br_split_words("-d guest_errors", &vm->qemu_extra),
 			 0);
-	assert_int_equal(br_mmio_slot(vm, 0), 7);
+	assert_true(br_no_acpi(vm));
 }
 
 /*
@@ -699,9 +699,10 @@ static void test_qemu_mmio_transports(void **state)
 	for (i = 0; i < 4; i++)
 		add_vol(vm, "/data/v.img", "", "", 0);
 	/* root, 4 volumes, a NIC and the RNG: 7, the most without ACPI. */
-	assert_int_equal(br_mmio_slot(vm, 4), 2);
-	assert_int_equal(br_mmio_slot(vm, 6), 0);
-	assert_int_equal(br_mmio_slot(vm, 7), -1);
+	assert_true(br_no_acpi(vm));
+	assert_int_equal(br_mmio_transport(3), 4);
+	assert_int_equal(br_mmio_transport(4), 2);
+	assert_int_equal(br_mmio_transport(6), 0);
 	assert_int_equal(br_qemu_argv(vm, &a), 0);
 	got = strv_join_shell(&a);
 	assert_non_null(strstr(got, NOACPI MMIO7 MMIO6 MMIO5 MMIO4
@@ -720,7 +721,7 @@ static void test_qemu_mmio_transports(void **state)
 	strv_free(&a);
 
 	add_vol(vm, "/data/v.img", "", "", 0);
-	assert_int_equal(br_mmio_slot(vm, 0), -1);
+	assert_false(br_no_acpi(vm));
 	assert_int_equal(br_qemu_argv(vm, &a), 0);
 	got = strv_join_shell(&a);
 	assert_non_null(strstr(got, "qemu-system-x86_64 -M microvm "));
@@ -733,7 +734,7 @@ static void test_qemu_mmio_transports(void **state)
 	/* An image whose init has no stop line keeps ACPI's power button. */
 	vm->nvol = 0;
 	vm->img.stop_line = 0;
-	assert_int_equal(br_mmio_slot(vm, 0), -1);
+	assert_false(br_no_acpi(vm));
 	vm->img.stop_line = 1;
 
 	/* Other platforms' command lines never name qemu's transports. */
