@@ -16,15 +16,16 @@ failed=""
 parts=""
 
 # part NAME COMMAND...: run one part, its output on stdout and in its log.
+# Its variables are its own (part_*): the suites' loops keep their rc.
 part() {
-	name=$1
+	part_name=$1
 	shift
-	log="$LOGS/$(echo "$name" | tr '/ ' '__').log"
-	{ "$@"; echo "rc=$?" >"$log.rc"; } 2>&1 | tee "$log"
-	rc=$(sed 's/^rc=//' "$log.rc")
-	rm -f "$log.rc"
-	[ "$rc" = 0 ] || parts="$parts $name:$log"
-	return "$rc"
+	part_log="$LOGS/$(echo "$part_name" | tr '/ ' '__').log"
+	{ "$@"; echo "rc=$?" >"$part_log.rc"; } 2>&1 | tee "$part_log"
+	part_rc=$(sed 's/^rc=//' "$part_log.rc")
+	rm -f "$part_log.rc"
+	[ "$part_rc" = 0 ] || parts="$parts $part_name:$part_log"
+	return "$part_rc"
 }
 
 for s in $suites; do
