@@ -385,9 +385,9 @@ static long now_ms(void)
 
 /*
  * A press of the guest's power button: a byte on the stop line, and
- * ACPI's button through QMP for a guest that has ACPI (more devices
- * than microvm without it can name). Either may not be connected yet:
- * the next press, a second later, reaches it.
+ * ACPI's button through QMP for a guest that keeps ACPI (br_no_acpi
+ * says when). Either may not be connected yet: the next press, a
+ * second later, reaches it.
  */
 static void launch_press(const struct br_vm *vm, struct br_qmp *q,
 			 int *stopfd)

@@ -23,23 +23,41 @@ void br_qmp_init(struct br_qmp *q)
 	q->fd = -1;
 }
 
+/* A stream connected to qemu's socket at path, or -1 with errno. */
+static int qmp_unix_connect(const char *path, int flags)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int br_qmp_connect(struct br_qmp *q, const char *sock)
 {
 	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	int fd = qmp_unix_connect(sock, 0);
 
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
+	if (fd < 0 && errno == ENAMETOOLONG) {
 		br_seterr("%s: socket path too long", sock);
 		return -1;
 	}
-	strcpy(sa.sun_path, sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	if (fd < 0) {
 		/* qemu may not have made the socket yet: try again later. */
 		br_seterr("QMP %s: %s", sock, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
 	/* Commands are short; qemu reads them before its greeting ends. */
@@ -114,22 +132,8 @@ int br_qmp_read(struct br_qmp *q)
 
 int br_stop_press(int *fd, const char *sock)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-	if (*fd < 0) {
-		if (strlen(sock) >= sizeof(sa.sun_path))
-			return -1;
-		strcpy(sa.sun_path, sock);
-		*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			     0);
-		if (*fd < 0)
-			return -1;
-		if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			close(*fd);
-			*fd = -1;
-			return -1;
-		}
-	}
+	if (*fd < 0 && (*fd = qmp_unix_connect(sock, SOCK_NONBLOCK)) < 0)
+		return -1;
 	/* A full socket buffer holds presses enough: EAGAIN is no loss. */
 	if (write(*fd, "S", 1) == 1 || errno == EAGAIN)
 		return 0;
