@@ -1,6 +1,6 @@
 /* beamrun-init: start beam.smp directly, doing what erlexec would do. */
 #include <errno.h>
-#include <glob.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,32 +170,42 @@ static int is_flag(const char *a)
  * Locate the emulator: ROOT/erts-VSN/bin/beam.smp. More than one ERTS
  * under one root would need start_erl.data to choose, which only
  * release tooling writes, so that is refused rather than guessed.
+ * A directory scan, not glob(3): glob brings the user database (NSS)
+ * into the static init.
  */
 static int beam_find_emu(const char *root, char *emu, size_t len, char *err,
 			 size_t errlen)
 {
-	char pat[INIT_PATH_MAX * 2];
-	glob_t g;
-	int rc;
+	char path[INIT_PATH_MAX * 2];
+	struct dirent *d;
+	struct stat st;
+	int n, found = 0;
+	DIR *dir = opendir(root);
 
-	snprintf(pat, sizeof(pat), "%s/erts-*/bin/beam.smp", root);
-	rc = glob(pat, 0, NULL, &g);
-	if (rc == GLOB_NOMATCH) {
-		snprintf(err, errlen, "no emulator: %s matches nothing", pat);
-		return -1;
+	while (dir && (d = readdir(dir))) {
+		if (strncmp(d->d_name, "erts-", 5))
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s/bin/beam.smp", root,
+			     d->d_name);
+		if (n < 0 || (size_t)n >= len || stat(path, &st))
+			continue;
+		if (found++) {
+			snprintf(err, errlen,
+				 "several ERTS versions under %s; keep one",
+				 root);
+			closedir(dir);
+			return -1;
+		}
+		memcpy(emu, path, (size_t)n + 1);
 	}
-	if (rc) {
-		snprintf(err, errlen, "no emulator: cannot search %s", pat);
-		return -1;
-	}
-	if (g.gl_pathc > 1) {
+	if (dir)
+		closedir(dir);
+	if (!found) {
 		snprintf(err, errlen,
-			 "several ERTS versions under %s; keep one", root);
-		globfree(&g);
+			 "no emulator: %s/erts-*/bin/beam.smp matches nothing",
+			 root);
 		return -1;
 	}
-	snprintf(emu, len, "%s", g.gl_pathv[0]);
-	globfree(&g);
 	return 0;
 }
 

@@ -92,17 +92,21 @@ static void etc_add_ns(struct init_cfg *cfg, const char *addr, unsigned port)
  */
 static void etc_dhcp_dns(struct init_cfg *cfg)
 {
-	char line[128], addr[64];
+	char line[128], *addr;
 	unsigned char bin[4];
 	FILE *f = fopen("/proc/net/pnp", "re");
 
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "nameserver %63s", addr) == 1 &&
-		    inet_pton(AF_INET, addr, bin) == 1 &&
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "nameserver ", 11))
+			continue;
+		addr = line + 11 + strspn(line + 11, " \t");
+		addr[strcspn(addr, " \t\n")] = '\0';
+		if (inet_pton(AF_INET, addr, bin) == 1 &&
 		    strcmp(addr, "0.0.0.0"))
 			etc_add_ns(cfg, addr, 53);
+	}
 	fclose(f);
 }
 

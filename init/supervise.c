@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
@@ -171,18 +172,18 @@ static int sup_wait_plain(pid_t beam, int watchdog)
  */
 static void sup_term(pid_t beam)
 {
-	unsigned long long mask, handled = 0, bit = 1ULL << (SIGTERM - 1);
-	char path[64], line[128];
+	unsigned long long handled = 0, bit = 1ULL << (SIGTERM - 1);
+	char path[64], line[128], *end;
 	int seen = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)beam);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "SigCgt: %llx", &mask) == 1 ||
-		    sscanf(line, "SigIgn: %llx", &mask) == 1) {
-			handled |= mask;
-			seen++;
+		if (!strncmp(line, "SigCgt:", 7) ||
+		    !strncmp(line, "SigIgn:", 7)) {
+			handled |= strtoull(line + 7, &end, 16);
+			seen += end != line + 7;
 		}
 	if (f)
 		fclose(f);
