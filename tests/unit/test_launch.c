@@ -24,6 +24,10 @@
 	"-drive if=none,id=root,file=/images/echo.img,format=raw,"             \
 	"offset=12288,size=65536,readonly=on "                                 \
 	"-device virtio-blk-device,bus=virtio-mmio-bus.7,drive=root,serial=root "
+/* Guest RAM of M MiB in a memfd: what TCG gets (KVM: plain -m). */
+#define QEMU_TCG_RAM(m)                                                        \
+	"-m " m " -object memory-backend-memfd,id=ram0,size=" m "M "           \
+	"-machine memory-backend=ram0 "
 /* The RNG, the last virtio device, on transport T. */
 #define QEMU_RNG_WDT(t)                                                        \
 	"-object rng-random,id=rng0,filename=/dev/urandom "                    \
@@ -395,7 +399,7 @@ static void test_qemu_default_run(void **state)
 	add_user_nic(vm);
 	add_fwd(vm, "tcp", 8080, 8080);
 	assert_argv(vm, QEMU_HEAD
-		    "-accel tcg -cpu max -m 256 -smp 1 "
+		    "-accel tcg -cpu max " QEMU_TCG_RAM("256") "-smp 1 "
 		    "-kernel /cache/kernel-1234abcd-8000 "
 		    "-append '" KCMD3 " -- beamrun={\"v\":1," USER_NET
 		    "\"root\":\"/otp\"," BAKED_ARGS "}' " QEMU_SERIAL QEMU_ROOT
@@ -456,7 +460,7 @@ static void test_qemu_tap_static(void **state)
 					  vm->nic, vm->nnic),
 			 0);
 	assert_argv(vm, QEMU_HEAD
-		    "-accel tcg -cpu max -m 256 -smp 1 "
+		    "-accel tcg -cpu max " QEMU_TCG_RAM("256") "-smp 1 "
 		    "-kernel /cache/kernel-1234abcd-8000 "
 		    "-append '" KCMD3 " -- beamrun={\"v\":1,\"net\":[{\"if\":"
 		    "\"eth0\",\"method\":\"static\",\"addr\":\"10.0.0.2\","
@@ -476,7 +480,7 @@ static void test_qemu_volumes(void **state)
 	add_vol(vm, "/data/b,c.img", "", "", 1);
 	assert_argv(
 	    vm, QEMU_HEAD
-	    "-accel tcg -cpu max -m 256 -smp 1 "
+	    "-accel tcg -cpu max " QEMU_TCG_RAM("256") "-smp 1 "
 	    "-kernel /cache/kernel-1234abcd-8000 "
 	    "-append '" KCMD4 " -- beamrun={\"v\":1,\"blk\":["
 	    "{\"serial\":\"vol0\",\"mnt\":\"/data\",\"fs\":\"ext4\"}],"
@@ -524,20 +528,21 @@ static void test_qemu_accel(void **state)
 
 	vm->accel = BR_ACCEL_TCG;
 	snprintf(want, sizeof(want),
-		 QEMU_HEAD "-accel tcg,thread=multi -cpu max -m 1024 -smp 4 %s",
+		 QEMU_HEAD "-accel tcg,thread=multi -cpu max " QEMU_TCG_RAM(
+			     "1024") "-smp 4 %s",
 		 tail);
 	assert_argv(vm, want);
 
 	vm->cpus = 1;
 	snprintf(want, sizeof(want),
-		 QEMU_HEAD "-accel tcg -cpu max -m 1024 -smp 1 %s", tail);
+		 QEMU_HEAD "-accel tcg -cpu max " QEMU_TCG_RAM("1024") "-smp 1 %s", tail);
 	assert_argv(vm, want);
 }
 
 static void test_qemu_gdb_paused_extra(void **state)
 {
 	struct br_vm *vm = *state;
-	const char *body = "-accel tcg -cpu max -m 256 -smp 1 "
+	const char *body = "-accel tcg -cpu max " QEMU_TCG_RAM("256") "-smp 1 "
 			   "-kernel /cache/kernel-1234abcd-8000 "
 			   "-append '" KCMD2 " -- beamrun={\"v\":1,"
 			   "\"root\":\"/otp\"," BAKED_ARGS
