@@ -511,6 +511,27 @@ rc=$?
 check "run -d: a missing qemu exits 126" test "$rc" = 126
 check "run -d: a missing qemu is named" \
 	grep -q "^beamrun: qemu-system-x86_64: not found" "$W/noqemu.err"
+# qemu under TCG runs without transparent huge pages (the launcher's
+# prctl, kept across exec); under KVM with the host's setting. A fake
+# qemu records what its process was given and exits.
+mkdir -p "$W/fakeqemu"
+cat >"$W/fakeqemu/qemu-system-x86_64" <<EOF
+#!/bin/sh
+grep '^THP_enabled:' /proc/\$\$/status >"$W/fakeqemu/thp"
+echo "\$*" >"$W/fakeqemu/argv"
+EOF
+chmod +x "$W/fakeqemu/qemu-system-x86_64"
+for acc in tcg kvm; do
+	rm -f "$W/fakeqemu/thp" "$W/fakeqemu/argv"
+	PATH="$W/fakeqemu:$PATH" "$BEAMRUN" run --accel $acc "$G" \
+		>/dev/null 2>&1 </dev/null
+	want=0
+	[ $acc = kvm ] && want=$(awk '/^THP_enabled:/ { print $2 }' /proc/self/status)
+	check "run --accel $acc: qemu's THP_enabled is $want" \
+		grep -qx "THP_enabled:[[:space:]]*$want" "$W/fakeqemu/thp"
+	check "run --accel $acc: ... and it was that qemu's accelerator" \
+		grep -q -- "-accel $acc" "$W/fakeqemu/argv"
+done
 expect_fail "run: an unknown --net" 125 "expected user, dhcp or none" \
 	"$BEAMRUN" run --net bridge "$G"
 
