@@ -370,6 +370,8 @@ variant "beamrun run -m 256 --bzimage (the compressed kernel, not PVH)" beamrun 
 # host's transparent huge pages (a 2 MiB clear at each first touch).
 sed -e 's/ -object memory-backend-memfd,id=ram0,size=[0-9]*M -machine memory-backend=ram0//' \
     "$W/qemu-direct.cmd" >"$W/qemu-anon.cmd"
+cmp -s "$W/qemu-direct.cmd" "$W/qemu-anon.cmd" &&
+	die "the dry run's command has no memfd RAM to take out (see host/qemu.c)"
 variant "qemu alone, guest RAM anonymous (qemu's default: host huge pages)" "qemu:$W/qemu-anon.cmd" 256
 
 # --- the table -------------------------------------------------------------------

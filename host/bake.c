@@ -837,7 +837,8 @@ static int bake_skeleton(struct bake *b)
 			return -1;
 	if (bake_path(path, sizeof(path), "%s/sbin/init", b->root))
 		return -1;
-	/* The init shares beam's libc: its libraries join the closure. */
+	/* Static (Makefile); an init built dynamically would bring its
+	 * libraries into the closure here. */
 	strv_push(&b->elves, init);
 	return br_copy_file(init, path);
 }

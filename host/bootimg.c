@@ -104,10 +104,11 @@ static int cpio_file(struct archive *a, const char *name, const char *path,
 }
 
 /*
- * The init is linked against the host's C library: its program
- * interpreter and libraries go in at their own paths, with the
- * directories above them (the image's copies are reachable only once
- * the root is mounted).
+ * The Makefile links the init statically, so this adds nothing; an
+ * init linked against the host's C library would need its program
+ * interpreter and libraries at their own paths, with the directories
+ * above them (the image's copies are reachable only once the root is
+ * mounted).
  */
 static int cpio_libs(struct archive *a, const char *init)
 {

@@ -84,6 +84,25 @@ static void qemu_nic(const struct br_vm *vm, int no_acpi, size_t i,
 		   n->mac[5]);
 }
 
+/*
+ * Whether -g sets the guest's memory itself (its size, a file or huge
+ * pages to back it, a backend): the memfd backend would clash with it.
+ */
+static int qemu_extra_sets_memory(const struct br_vm *vm)
+{
+	static const char *const opts[] = {"-m", "-mem-path", "-mem-prealloc"};
+	size_t i, k;
+
+	for (i = 0; i < vm->qemu_extra.n; i++) {
+		if (strstr(vm->qemu_extra.v[i], "memory-backend"))
+			return 1;
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (!strcmp(vm->qemu_extra.v[i], opts[k]))
+				return 1;
+	}
+	return 0;
+}
+
 int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 {
 	char *img, *cmdline, bus[32];
@@ -126,12 +145,12 @@ int br_qemu_argv(const struct br_vm *vm, struct strv *a)
 	}
 	strv_push(a, "-m");
 	strv_pushf(a, "%u", vm->mem_mib);
-	if (vm->accel != BR_ACCEL_KVM) {
+	if (vm->accel != BR_ACCEL_KVM && !qemu_extra_sets_memory(vm)) {
 		/*
-		 * Guest RAM in a memfd under TCG. qemu asks the host for
-		 * transparent huge pages on anonymous RAM, so every 2 MiB
-		 * the booting guest touches first costs the host a 2 MiB
-		 * clear: a quarter of qemu's CPU time up to init here
+		 * Guest RAM in a memfd under TCG (unless -g sets it). qemu asks
+		 * the host for transparent huge pages on anonymous RAM, so
+		 * every 2 MiB the booting guest touches first costs the host a
+		 * 2 MiB clear: a quarter of qemu's CPU time up to init here
 		 * (perf). Shared memory follows the host's shmem policy
 		 * (Debian's: no huge pages), and only the 4 KiB pages the
 		 * guest touches are cleared: beam's exec 53 ms earlier,

@@ -179,7 +179,7 @@ static int beam_find_emu(const char *root, char *emu, size_t len, char *err,
 	char path[INIT_PATH_MAX * 2];
 	struct dirent *d;
 	struct stat st;
-	int n, found = 0;
+	int n, found = 0, too_long = 0;
 	DIR *dir = opendir(root);
 
 	while (dir && (d = readdir(dir))) {
@@ -187,7 +187,11 @@ static int beam_find_emu(const char *root, char *emu, size_t len, char *err,
 			continue;
 		n = snprintf(path, sizeof(path), "%s/%s/bin/beam.smp", root,
 			     d->d_name);
-		if (n < 0 || (size_t)n >= len || stat(path, &st))
+		if (n < 0 || (size_t)n >= len) {
+			too_long = 1;
+			continue;
+		}
+		if (stat(path, &st))
 			continue;
 		if (found++) {
 			snprintf(err, errlen,
@@ -200,6 +204,11 @@ static int beam_find_emu(const char *root, char *emu, size_t len, char *err,
 	}
 	if (dir)
 		closedir(dir);
+	if (!found && too_long) {
+		snprintf(err, errlen, "no emulator: paths under %s too long",
+			 root);
+		return -1;
+	}
 	if (!found) {
 		snprintf(err, errlen,
 			 "no emulator: %s/erts-*/bin/beam.smp matches nothing",

@@ -21,7 +21,7 @@
 
 static char tmpdir[] = "/tmp/beamrun-init-XXXXXX";
 /* ROOT holds one ERTS; TWO holds two; NONE holds none. */
-static char root[128], two[128], none[128];
+static char root[128], two[128], none[128], longroot[INIT_PATH_MAX];
 static char emu[192], bindir[192];
 /* The prepared emulator of the running test; its teardown frees it. */
 static struct init_beam b;
@@ -871,6 +871,7 @@ static void test_beam_errors(void **state)
 	check_beam_bad(two, args, two);
 	check_beam_bad(none, args, "beam.smp");
 	check_beam_bad(none, args, none);
+	check_beam_bad(longroot, args, "too long");
 	check_beam_bad(root, noval, "-root needs a value");
 	check_beam_bad(root, noval2, "-home needs a value");
 	check_beam_bad(root, env1, "-env needs NAME VALUE");
@@ -880,7 +881,7 @@ static void test_beam_errors(void **state)
 
 static int touch(const char *dir, const char *erts)
 {
-	char path[256];
+	char path[INIT_PATH_MAX * 2];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, erts);
@@ -909,6 +910,11 @@ static int setup(void **state)
 	if (mkdir(root, 0755) || mkdir(two, 0755) || mkdir(none, 0755))
 		return -1;
 	if (touch(root, ERTS) || touch(two, ERTS) || touch(two, "erts-14.0"))
+		return -1;
+	/* A root that fits, whose emulator's path does not. */
+	snprintf(longroot, sizeof(longroot), "%s/%0*d", tmpdir,
+		 (int)(INIT_PATH_MAX - 16 - strlen(tmpdir)), 0);
+	if (mkdir(longroot, 0755) || touch(longroot, ERTS))
 		return -1;
 	return 0;
 }

@@ -580,6 +580,18 @@ static void test_qemu_gdb_paused_extra(void **state)
 		 QEMU_HEAD "%s -d guest_errors -trace 'a b'", body);
 	assert_argv(vm, want);
 	assert_int_equal(vm->qemu_extra.n, 4);
+
+	/* -g that sets the guest's memory: no memfd backend to clash. */
+	strv_free(&vm->qemu_extra);
+	assert_int_equal(br_split_words("-mem-path /dev/hugepages",
+					&vm->qemu_extra),
+			 0);
+	snprintf(want, sizeof(want),
+		 QEMU_HEAD "-accel tcg -cpu max -m 256 -smp 1 %s "
+			   "-mem-path /dev/hugepages",
+		 body + strlen("-accel tcg -cpu max " QEMU_TCG_RAM("256")
+			       "-smp 1 "));
+	assert_argv(vm, want);
 }
 
 /* Set the one argument so the kernel command line is len bytes long. */
