@@ -344,6 +344,9 @@ char *br_kernel_cmdline_fits(const struct br_vm *vm);
  * (ACPI's power button is how it is stopped). ACPI then lists them.
  */
 int br_no_acpi(const struct br_vm *vm);
+/* Whether one of -g's words is one of the NOPTS options in OPTS. */
+int br_qemu_extra_has(const struct br_vm *vm, const char *const *opts,
+		      size_t nopts);
 /* The transport of the Nth virtio device without ACPI, in the order
  * br_qemu_argv adds them: root, volumes, NICs, RNG. */
 unsigned br_mmio_transport(size_t n);

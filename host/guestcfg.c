@@ -351,17 +351,24 @@ static void guestcfg_mmio(const struct br_vm *vm, char *buf, size_t len)
 	}
 }
 
+int br_qemu_extra_has(const struct br_vm *vm, const char *const *opts,
+		      size_t nopts)
+{
+	size_t i, k;
+
+	for (i = 0; i < vm->qemu_extra.n; i++)
+		for (k = 0; k < nopts; k++)
+			if (!strcmp(vm->qemu_extra.v[i], opts[k]))
+				return 1;
+	return 0;
+}
+
 /* Devices from -g: qemu would put them where the kernel does not look. */
 static int guestcfg_extra_devices(const struct br_vm *vm)
 {
 	static const char *const opts[] = {"-device", "-drive", "-nic", "-net"};
-	size_t i, k;
 
-	for (i = 0; i < vm->qemu_extra.n; i++)
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-			if (!strcmp(vm->qemu_extra.v[i], opts[k]))
-				return 1;
-	return 0;
+	return br_qemu_extra_has(vm, opts, sizeof(opts) / sizeof(opts[0]));
 }
 
 static char *guestcfg_line(const struct br_vm *vm, int no_acpi);

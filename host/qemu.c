@@ -91,16 +91,12 @@ static void qemu_nic(const struct br_vm *vm, int no_acpi, size_t i,
 static int qemu_extra_sets_memory(const struct br_vm *vm)
 {
 	static const char *const opts[] = {"-m", "-mem-path", "-mem-prealloc"};
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < vm->qemu_extra.n; i++) {
+	for (i = 0; i < vm->qemu_extra.n; i++)
 		if (strstr(vm->qemu_extra.v[i], "memory-backend"))
 			return 1;
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-			if (!strcmp(vm->qemu_extra.v[i], opts[k]))
-				return 1;
-	}
-	return 0;
+	return br_qemu_extra_has(vm, opts, sizeof(opts) / sizeof(opts[0]));
 }
 
 int br_qemu_argv(const struct br_vm *vm, struct strv *a)
